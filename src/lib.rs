@@ -1,0 +1,9 @@
+//! porsign: proof-of-reserves address ownership.
+//!
+//! Custody teams sign an audit challenge with the key of every reserve address and bundle the
+//! signatures into one attestation file; auditors verify such bundles.
+
+pub mod bundle;
+pub mod challenge;
+pub mod cli;
+pub mod scheme;

@@ -1,0 +1,1 @@
+//! Scheme known-answer tests.
