@@ -3,5 +3,9 @@
 #[allow(dead_code)]
 mod util;
 
+/// Bundle v1: known-answer bundle, rejections, tampering sweep, schema, writer.
+mod bundle;
+/// The `porsign` binary: exit codes, stdout/stderr, `--json`.
+mod cli;
 /// Known-answer tests for the signature schemes (BIP-137, BIP-322, EIP-191, multisig).
 mod scheme;

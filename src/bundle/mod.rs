@@ -1,1 +1,81 @@
-//! Attestation bundle.
+//! The attestation bundle: format v1 (see `schema/` and the README), a crash-safe append-only
+//! writer that signing resumes from, and the streaming verifier.
+
+pub mod model;
+pub mod reader;
+pub mod verify;
+pub mod writer;
+
+pub use model::{Chain, Entry, Footer, Header, Line, Scheme, BUNDLE_FORMAT, BUNDLE_VERSION};
+pub use verify::{verify_bundle, EntryFailure, Failure, Report, VerifyOptions};
+pub use writer::{BundleWriter, ResumeState};
+
+/// Why a bundle file could not be read at all (as opposed to an entry that does not verify).
+/// Every variant that comes from the file names the line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    #[error("cannot open {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("line {line}: read error")]
+    Io {
+        line: u64,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("line {line}: longer than {max} bytes")]
+    LineTooLong { line: u64, max: usize },
+    #[error("line {line}: not UTF-8")]
+    NotUtf8 { line: u64 },
+    #[error("line {line}: not valid JSON: {reason}")]
+    Json { line: u64, reason: String },
+    #[error("line {line}: field `{field}`: {reason}")]
+    Field {
+        line: u64,
+        field: String,
+        reason: String,
+    },
+    #[error("line {line}: {reason}")]
+    Structure { line: u64, reason: String },
+    #[error("the file is empty: a bundle starts with a header line")]
+    Empty,
+    #[error(
+        "line 1: field `format`: {found:?} is not a porsign bundle (expected {BUNDLE_FORMAT:?})"
+    )]
+    Format { found: String },
+    #[error("line 1: field `version`: bundle version {found} is not supported (this porsign reads version {BUNDLE_VERSION})")]
+    Version { found: u32 },
+    #[error("{path} already exists; resume it with the same command or choose another output")]
+    Exists { path: String },
+    #[error("write error on {path}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is already finished (it has a footer line); nothing more can be appended")]
+    Finished { path: String },
+    #[error("cannot resume {path}: {reason}")]
+    Resume { path: String, reason: String },
+}
+
+/// Running SHA-256 over entry lines, as the footer's `entries_sha256` defines it.
+#[derive(Clone, Default)]
+pub struct EntriesDigest(sha2::Sha256);
+
+impl EntriesDigest {
+    pub fn update(&mut self, line: &str) {
+        use sha2::Digest;
+        self.0.update(line.as_bytes());
+        self.0.update(b"\n");
+    }
+
+    pub fn hex(&self) -> String {
+        use sha2::Digest;
+        hex::encode(self.0.clone().finalize())
+    }
+}

@@ -1,1 +1,116 @@
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The command line: clap definitions, dispatch, and the one place errors become messages and
+//! exit codes. Results go to stdout, diagnostics to stderr.
+
+mod challenge_cmd;
+pub mod exit;
+mod output;
+mod verify_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use exit::Exit;
+pub use output::CliError;
+
+/// porsign: prove ownership of reserve addresses with hardware signers, and verify the proofs.
+#[derive(Debug, Parser)]
+#[command(name = "porsign", version, about, long_about = None)]
+#[command(after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Machine-readable output on stdout (a versioned JSON document; errors too).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES_HELP: &str = "Exit codes: 0 ok, 1 verification failed, 2 unusable input, \
+3 device/transport error, 4 rejected on the device, 5 device locked or wrong/old app, \
+6 a device signature failed host re-verification, 70 internal error.";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make or show the audit challenge that every address signs.
+    #[command(subcommand)]
+    Challenge(ChallengeCommand),
+    /// Verify an attestation bundle against the challenge.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChallengeCommand {
+    /// Write a new challenge file with fresh randomness.
+    New(ChallengeNewArgs),
+    /// Print a challenge's message and its SHA-256.
+    Show(ChallengeShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ChallengeNewArgs {
+    /// Audit identifier, e.g. AUD-2026-11 (printable ASCII, no '=').
+    #[arg(long)]
+    pub audit: String,
+    /// Audit period, YYYY-MM.
+    #[arg(long)]
+    pub period: String,
+    /// Auditor name.
+    #[arg(long)]
+    pub auditor: Option<String>,
+    /// A recent block hash (64 hex digits): the signatures cannot predate it.
+    #[arg(long)]
+    pub anchor: Option<String>,
+    /// Where to write the challenge (refuses to overwrite an existing file).
+    #[arg(long, short, default_value = "challenge.json")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ChallengeShowArgs {
+    /// The challenge file.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The bundle to verify (porsign bundle v1, JSON Lines).
+    pub bundle: PathBuf,
+    /// The challenge file the bundle must have signed.
+    #[arg(long, required_unless_present = "message", conflicts_with = "message")]
+    pub challenge: Option<PathBuf>,
+    /// The exact message the bundle must have signed (instead of --challenge).
+    #[arg(long)]
+    pub message: Option<String>,
+}
+
+/// Entry point for `main`: parse, run, print, map to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version on stdout with exit 0 and usage errors with exit 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(Exit::Input.code()));
+        }
+    };
+    let json = cli.json;
+    match run(cli) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            output::report_error(&err, json);
+            err.exit.into()
+        }
+    }
+}
+
+/// Runs a parsed command. Returns the exit status of a command that ran to its end (which may
+/// be `Invalid` for a verification that found failures), or the error that stopped it.
+pub fn run(cli: Cli) -> Result<Exit, CliError> {
+    let out = output::Output::new(cli.json);
+    match cli.command {
+        Command::Challenge(ChallengeCommand::New(args)) => challenge_cmd::new(&out, args),
+        Command::Challenge(ChallengeCommand::Show(args)) => challenge_cmd::show(&out, args),
+        Command::Verify(args) => verify_cmd::run(&out, args),
+    }
+}

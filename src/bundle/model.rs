@@ -1,0 +1,172 @@
+//! The lines of a bundle v1 file, as serde types.
+//!
+//! A bundle is JSON Lines: one `header`, then one `entry` per reserve address, then one `footer`.
+//! Every line is a JSON object whose `type` field says which of the three it is. Unknown fields
+//! are refused: a verifier must not silently ignore something a reader might take as attested.
+
+use serde::{Deserialize, Serialize};
+
+/// The `format` value of a bundle header.
+pub const BUNDLE_FORMAT: &str = "porsign-bundle";
+/// The bundle format version this build writes and reads.
+pub const BUNDLE_VERSION: u32 = 1;
+
+/// The first line: what the bundle is and what every entry signed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    /// The full challenge message every entry signed.
+    pub challenge: String,
+    /// SHA-256 of `challenge`, lowercase hex; must match it.
+    pub challenge_sha256: String,
+    /// Who holds the reserves.
+    pub custodian: String,
+    /// RFC 3339, UTC. A header from the future is refused.
+    pub created_at: String,
+    /// The tool and version that wrote the bundle, e.g. `porsign 0.1.0`.
+    pub tool: String,
+}
+
+/// The chain an entry's address lives on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Chain {
+    Bitcoin,
+    Ethereum,
+}
+
+impl Chain {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Chain::Bitcoin => "bitcoin",
+            Chain::Ethereum => "ethereum",
+        }
+    }
+}
+
+/// One reserve address and the proof that its key signed the challenge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Position of the entry, from 0, in file order.
+    pub index: u64,
+    pub chain: Chain,
+    /// `mainnet`, `testnet`, `signet` or `regtest` (Bitcoin); `mainnet` (Ethereum).
+    pub network: String,
+    pub address: String,
+    /// Kept as text so that an unknown scheme is reported as a failure of this entry rather than
+    /// making the whole file unreadable.
+    pub scheme: String,
+    /// One signature for single-key schemes; one per signing cosigner for multisig.
+    pub signatures: Vec<String>,
+    /// Public key (hex) the signature must come from, where the scheme checks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pubkey: Option<String>,
+    /// Redeem or witness script (hex) for multisig.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    /// An output descriptor with concrete keys that must produce `address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub descriptor: Option<String>,
+    /// BIP-32 derivation path of the key on the signer (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Master key fingerprint of the signer, 8 hex digits (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Amount held, a decimal string in the chain's main unit (BTC, ETH).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+}
+
+/// The last line: lets a verifier detect truncation and dropped or edited entries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Footer {
+    /// How many entry lines precede the footer.
+    pub entries: u64,
+    /// SHA-256 over the exact bytes of every entry line, each followed by `\n`, lowercase hex.
+    pub entries_sha256: String,
+}
+
+/// Any line of a bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Line {
+    Header(Header),
+    Entry(Entry),
+    Footer(Footer),
+}
+
+/// The signature schemes an entry may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scheme {
+    /// BIP-137 / `signmessage` with a single key (any single-key address type of the key).
+    Bip137,
+    /// BIP-322 simple, full, or legacy (for P2PKH).
+    Bip322,
+    /// m BIP-137 signatures from distinct keys of a multisig script.
+    Bip137Multisig,
+    /// EIP-191 `personal_sign` of the message.
+    Eip191,
+    /// `personal_sign` of keccak256(message), as OKX's EVM proofs do.
+    Eip191Keccak,
+}
+
+impl Scheme {
+    pub const ALL: [Scheme; 5] = [
+        Scheme::Bip137,
+        Scheme::Bip322,
+        Scheme::Bip137Multisig,
+        Scheme::Eip191,
+        Scheme::Eip191Keccak,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Bip137 => "bip137",
+            Scheme::Bip322 => "bip322",
+            Scheme::Bip137Multisig => "bip137-multisig",
+            Scheme::Eip191 => "eip191",
+            Scheme::Eip191Keccak => "eip191-keccak",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scheme> {
+        Scheme::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The chain a scheme's signatures belong to.
+    pub fn chain(self) -> Chain {
+        match self {
+            Scheme::Bip137 | Scheme::Bip322 | Scheme::Bip137Multisig => Chain::Bitcoin,
+            Scheme::Eip191 | Scheme::Eip191Keccak => Chain::Ethereum,
+        }
+    }
+}
+
+impl std::fmt::Display for Scheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Serializes a line (with its `type` tag) to one JSON line without the trailing newline.
+pub fn encode_line(line: &Line) -> String {
+    let (kind, mut value) = match line {
+        Line::Header(h) => ("header", serde_json::to_value(h)),
+        Line::Entry(e) => ("entry", serde_json::to_value(e)),
+        Line::Footer(f) => ("footer", serde_json::to_value(f)),
+    };
+    let value = value
+        .as_mut()
+        .expect("bundle lines always serialize")
+        .as_object_mut()
+        .expect("bundle lines are JSON objects");
+    // `type` goes first so a person reading the file sees what each line is.
+    let mut ordered = serde_json::Map::new();
+    ordered.insert("type".into(), serde_json::Value::String(kind.into()));
+    ordered.extend(std::mem::take(value));
+    serde_json::to_string(&serde_json::Value::Object(ordered)).expect("JSON values serialize")
+}

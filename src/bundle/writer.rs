@@ -1,0 +1,230 @@
+//! Append-only bundle writer: every entry is on disk (written and fsynced) before the caller asks
+//! the device for the next one, and a stopped run resumes from the file itself.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::model::{encode_line, Chain, Entry, Footer, Header, Line};
+use super::reader::{decode_line, LineReader};
+use super::{BundleError, EntriesDigest, BUNDLE_FORMAT, BUNDLE_VERSION};
+
+/// The key under which an address counts as done: chain, network and the address as written.
+pub type AddressKey = (Chain, String, String);
+
+/// What a resumed file already holds.
+#[derive(Debug)]
+pub struct ResumeState {
+    pub header: Header,
+    pub entries: u64,
+    /// Addresses already signed; a resumed run must skip them.
+    pub done: HashSet<AddressKey>,
+    /// Bytes of a cut-off last line that were dropped (a crash mid-write).
+    pub dropped_partial_bytes: u64,
+}
+
+/// Writes a bundle line by line, durably.
+pub struct BundleWriter {
+    path: PathBuf,
+    file: File,
+    digest: EntriesDigest,
+    entries: u64,
+    done: HashSet<AddressKey>,
+}
+
+impl BundleWriter {
+    /// Starts a new bundle. Refuses to touch an existing file: that is finished or resumable work.
+    pub fn create(path: &Path, header: &Header) -> Result<Self, BundleError> {
+        let shown = path.display().to_string();
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|source| {
+                if source.kind() == std::io::ErrorKind::AlreadyExists {
+                    BundleError::Exists {
+                        path: shown.clone(),
+                    }
+                } else {
+                    BundleError::Open {
+                        path: shown.clone(),
+                        source,
+                    }
+                }
+            })?;
+        let mut writer = BundleWriter {
+            path: path.to_owned(),
+            file,
+            digest: EntriesDigest::default(),
+            entries: 0,
+            done: HashSet::new(),
+        };
+        writer.write_durably(&encode_line(&Line::Header(header.clone())))?;
+        // Make the new file's directory entry durable too, so a crash cannot lose the file.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(writer)
+    }
+
+    /// Reopens a bundle that a stopped run left without a footer. A cut-off last line (the run
+    /// died mid-write, before that entry was acknowledged) is dropped; everything complete is kept.
+    pub fn resume(path: &Path) -> Result<(Self, ResumeState), BundleError> {
+        let shown = path.display().to_string();
+        let resume_err = |reason: String| BundleError::Resume {
+            path: shown.clone(),
+            reason,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|source| BundleError::Open {
+                path: shown.clone(),
+                source,
+            })?;
+        let mut reader = LineReader::new(BufReader::new(&mut file));
+        let mut header = None;
+        let mut digest = EntriesDigest::default();
+        let mut entries = 0u64;
+        let mut done = HashSet::new();
+        let mut good_len = 0u64;
+        let mut dropped = 0u64;
+        while let Some(raw) = reader.next_line()? {
+            if !raw.complete {
+                dropped = raw.text.len() as u64;
+                break;
+            }
+            match decode_line(raw.number, &raw.text)? {
+                Line::Header(h) if raw.number == 1 => {
+                    check_header_kind(&h)?;
+                    header = Some(h);
+                }
+                Line::Header(_) => {
+                    return Err(resume_err(format!("line {}: a second header", raw.number)))
+                }
+                Line::Entry(e) => {
+                    if header.is_none() {
+                        return Err(resume_err("the first line is not a header".into()));
+                    }
+                    if e.index != entries {
+                        return Err(resume_err(format!(
+                            "line {}: entry index {} where {} was expected",
+                            raw.number, e.index, entries
+                        )));
+                    }
+                    if !done.insert(address_key(&e)) {
+                        return Err(resume_err(format!(
+                            "line {}: address {} is listed twice",
+                            raw.number, e.address
+                        )));
+                    }
+                    digest.update(&raw.text);
+                    entries += 1;
+                }
+                Line::Footer(_) => return Err(BundleError::Finished { path: shown }),
+            }
+            good_len += raw.text.len() as u64 + 1;
+        }
+        drop(reader);
+        let header = header.ok_or(BundleError::Empty)?;
+        let write_err = |source| BundleError::Write {
+            path: shown.clone(),
+            source,
+        };
+        if dropped > 0 {
+            file.set_len(good_len).map_err(write_err)?;
+            file.sync_all().map_err(write_err)?;
+        }
+        file.seek(SeekFrom::End(0)).map_err(write_err)?;
+        let state = ResumeState {
+            header,
+            entries,
+            done: done.clone(),
+            dropped_partial_bytes: dropped,
+        };
+        let writer = BundleWriter {
+            path: path.to_owned(),
+            file,
+            digest,
+            entries,
+            done,
+        };
+        Ok((writer, state))
+    }
+
+    /// Whether an address is already in the bundle.
+    pub fn contains(&self, chain: Chain, network: &str, address: &str) -> bool {
+        self.done
+            .contains(&(chain, network.to_owned(), address.to_owned()))
+    }
+
+    /// Number of entries written so far.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// Appends an entry (its `index` is set here) and returns only once it is on disk.
+    pub fn append(&mut self, mut entry: Entry) -> Result<u64, BundleError> {
+        let key = address_key(&entry);
+        if self.done.contains(&key) {
+            return Err(BundleError::Resume {
+                path: self.path.display().to_string(),
+                reason: format!("address {} is already in the bundle", entry.address),
+            });
+        }
+        entry.index = self.entries;
+        let line = encode_line(&Line::Entry(entry));
+        self.write_durably(&line)?;
+        self.digest.update(&line);
+        self.done.insert(key);
+        self.entries += 1;
+        Ok(self.entries - 1)
+    }
+
+    /// Writes the footer. After this the file is complete and read-only to porsign.
+    pub fn finish(mut self) -> Result<Footer, BundleError> {
+        let footer = Footer {
+            entries: self.entries,
+            entries_sha256: self.digest.hex(),
+        };
+        self.write_durably(&encode_line(&Line::Footer(footer.clone())))?;
+        Ok(footer)
+    }
+
+    /// One `write_all` of the whole line and its newline, then fsync: a crash leaves either the
+    /// full line or a cut-off one that `resume` drops, never a line that reads as complete.
+    fn write_durably(&mut self, line: &str) -> Result<(), BundleError> {
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        let path = self.path.display().to_string();
+        self.file
+            .write_all(&bytes)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|source| BundleError::Write { path, source })
+    }
+}
+
+/// The done-set key of an entry.
+pub fn address_key(entry: &Entry) -> AddressKey {
+    (entry.chain, entry.network.clone(), entry.address.clone())
+}
+
+/// Format and version checks shared by the writer's resume and the verifier.
+pub fn check_header_kind(header: &Header) -> Result<(), BundleError> {
+    if header.format != BUNDLE_FORMAT {
+        return Err(BundleError::Format {
+            found: header.format.clone(),
+        });
+    }
+    if header.version != BUNDLE_VERSION {
+        return Err(BundleError::Version {
+            found: header.version,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Printing: results on stdout (human text or one JSON document), diagnostics on stderr.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::Exit;
+
+/// The version of every JSON document porsign prints. Bump on incompatible change.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// An error on its way to the user: the message (with its cause chain) and the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl CliError {
+    /// Builds the message from an error and its whole `source()` chain.
+    pub fn new(exit: Exit, err: &dyn std::error::Error) -> Self {
+        let mut message = err.to_string();
+        let mut source = err.source();
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        CliError { exit, message }
+    }
+
+    pub fn msg(exit: Exit, message: impl Into<String>) -> Self {
+        CliError {
+            exit,
+            message: message.into(),
+        }
+    }
+}
+
+/// Where results go.
+pub struct Output {
+    pub json: bool,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Output { json }
+    }
+
+    /// Prints a line of human output (ignored in JSON mode). A closed pipe is not an error.
+    pub fn line(&self, text: &str) {
+        if !self.json {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        }
+    }
+
+    /// Prints the JSON document of a command (only in JSON mode), tagged with its type and the
+    /// schema version.
+    pub fn document<T: Serialize>(&self, kind: &str, body: &T) {
+        if !self.json {
+            return;
+        }
+        let mut value = serde_json::json!({ "type": kind, "schema_version": JSON_SCHEMA_VERSION });
+        if let (Some(obj), Ok(serde_json::Value::Object(body))) =
+            (value.as_object_mut(), serde_json::to_value(body))
+        {
+            obj.extend(body);
+        }
+        let _ = writeln!(std::io::stdout().lock(), "{value}");
+    }
+}
+
+/// Prints an error once: on stderr for people, and as a JSON object on stdout under `--json`.
+pub fn report_error(err: &CliError, json: bool) {
+    let _ = writeln!(std::io::stderr().lock(), "porsign: error: {}", err.message);
+    if json {
+        let doc = serde_json::json!({
+            "type": "error",
+            "schema_version": JSON_SCHEMA_VERSION,
+            "kind": err.exit.kind(),
+            "exit_code": err.exit.code(),
+            "message": err.message,
+        });
+        let _ = writeln!(std::io::stdout().lock(), "{doc}");
+    }
+}
