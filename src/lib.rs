@@ -6,4 +6,7 @@
 pub mod bundle;
 pub mod challenge;
 pub mod cli;
+pub mod device;
+pub mod emulator;
 pub mod scheme;
+pub mod sign;

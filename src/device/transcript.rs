@@ -1,0 +1,95 @@
+//! Transcripts: every APDU of a session and its reply, in the JSON form of
+//! `fixtures/speculos/*.json` (`exchanges: [{command, response}]`, hex). Recorded with
+//! `--record`, replayed by [`super::ReplayTransport`].
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Transport, TransportError};
+
+/// One APDU and its reply, hex.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptExchange {
+    pub command: String,
+    pub response: String,
+}
+
+/// A recorded session. Fields other than `exchanges` are descriptive and kept as they are.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Transcript {
+    #[serde(default)]
+    pub description: String,
+    pub exchanges: Vec<TranscriptExchange>,
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub result: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub screens: Vec<serde_json::Value>,
+}
+
+impl Transcript {
+    pub fn load(path: &Path) -> Result<Self, TransportError> {
+        let err = |reason: String| TransportError::Transcript {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let transcript: Transcript = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+        for (i, x) in transcript.exchanges.iter().enumerate() {
+            for (what, value) in [("command", &x.command), ("response", &x.response)] {
+                hex::decode(value)
+                    .map_err(|e| err(format!("exchange {i}: {what} is not hex: {e}")))?;
+            }
+        }
+        Ok(transcript)
+    }
+
+    /// Writes the transcript atomically (temp file + rename), so a crash never leaves half a file.
+    pub fn save(&self, path: &Path) -> Result<(), TransportError> {
+        let err = |e: std::io::Error| TransportError::Transcript {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self).expect("transcripts serialize");
+        std::fs::write(&tmp, text + "\n").map_err(err)?;
+        std::fs::rename(&tmp, path).map_err(err)
+    }
+}
+
+/// Wraps a transport and records every exchange, saving after each one so that a session that
+/// dies still leaves its transcript.
+pub struct Recorder<T> {
+    inner: T,
+    path: PathBuf,
+    transcript: Transcript,
+}
+
+impl<T: Transport> Recorder<T> {
+    pub fn new(inner: T, path: &Path, description: &str) -> Self {
+        Recorder {
+            inner,
+            path: path.to_owned(),
+            transcript: Transcript {
+                description: description.to_owned(),
+                ..Transcript::default()
+            },
+        }
+    }
+
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+}
+
+impl<T: Transport> Transport for Recorder<T> {
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let reply = self.inner.exchange(apdu)?;
+        self.transcript.exchanges.push(TranscriptExchange {
+            command: hex::encode(apdu),
+            response: hex::encode(&reply),
+        });
+        self.transcript.save(&self.path)?;
+        Ok(reply)
+    }
+}

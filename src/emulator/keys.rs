@@ -1,0 +1,167 @@
+//! The emulator's keys: a BIP-39 mnemonic, BIP-32 derivation, and signing exactly as the Ledger
+//! apps do (RFC 6979 deterministic ECDSA, low S), so its signatures are byte-identical to a real
+//! device's for the same seed.
+//!
+//! This is the only place in porsign that holds private keys, and only for emulated devices:
+//! never load a mnemonic that guards real funds.
+
+use std::str::FromStr;
+
+use bitcoin::bip32::{DerivationPath, Fingerprint, Xpriv, Xpub};
+use bitcoin::secp256k1::{self, Message, SECP256K1};
+use zeroize::Zeroize;
+
+/// Speculos's default mnemonic: public test material, known to every Ledger tool's test suite.
+pub const SPECULOS_DEFAULT_MNEMONIC: &str =
+    "glory promote mansion idle axis finger extra february \
+uncover one trip resource lawn turtle enact monster seven myth punch hobby comfort wild raise skin";
+
+/// Why the emulator could not make or use a key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    #[error("invalid mnemonic: {0}")]
+    Mnemonic(String),
+    #[error("key derivation failed at {path}: {reason}")]
+    Derive { path: String, reason: String },
+}
+
+/// A software signer built from a mnemonic.
+pub struct SoftwareSigner {
+    master: Xpriv,
+}
+
+impl std::fmt::Debug for SoftwareSigner {
+    // Never print key material, even in debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftwareSigner")
+            .field("fingerprint", &self.fingerprint())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SoftwareSigner {
+    /// Builds the signer from a BIP-39 mnemonic and passphrase.
+    pub fn from_mnemonic(words: &str, passphrase: &str) -> Result<Self, KeyError> {
+        let mnemonic = bip39::Mnemonic::parse_normalized(words)
+            .map_err(|e| KeyError::Mnemonic(e.to_string()))?;
+        let mut seed = mnemonic.to_seed_normalized(passphrase);
+        // The network of the master key only affects xprv/xpub version bytes; replies set the
+        // version bytes they need.
+        let master =
+            Xpriv::new_master(bitcoin::Network::Bitcoin, &seed).map_err(|e| KeyError::Derive {
+                path: "m".into(),
+                reason: e.to_string(),
+            });
+        seed.zeroize();
+        Ok(SoftwareSigner { master: master? })
+    }
+
+    /// The Speculos default seed.
+    pub fn speculos_default() -> Self {
+        Self::from_mnemonic(SPECULOS_DEFAULT_MNEMONIC, "")
+            .expect("the Speculos default mnemonic is valid")
+    }
+
+    /// The master key fingerprint (first 4 bytes of HASH160 of the master public key).
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.master.fingerprint(SECP256K1)
+    }
+
+    fn derive(&self, path: &DerivationPath) -> Result<Xpriv, KeyError> {
+        self.master
+            .derive_priv(SECP256K1, path)
+            .map_err(|e| KeyError::Derive {
+                path: path.to_string(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// The extended public key at `path` (version bytes of `network`).
+    pub fn xpub(
+        &self,
+        path: &DerivationPath,
+        network: bitcoin::NetworkKind,
+    ) -> Result<Xpub, KeyError> {
+        let mut xpub = Xpub::from_priv(SECP256K1, &self.derive(path)?);
+        xpub.network = network;
+        Ok(xpub)
+    }
+
+    /// The public key at `path`.
+    pub fn public_key(&self, path: &DerivationPath) -> Result<secp256k1::PublicKey, KeyError> {
+        Ok(self.derive(path)?.private_key.public_key(SECP256K1))
+    }
+
+    /// Bitcoin SIGN_MESSAGE as the app answers it: `header || r || s` with header 31 + recid
+    /// (the BIP-137 "P2PKH compressed" range, whatever the address type).
+    pub fn sign_bitcoin_message(
+        &self,
+        path: &DerivationPath,
+        message: &[u8],
+    ) -> Result<[u8; 65], KeyError> {
+        let digest = crate::scheme::bip137::message_hash(message);
+        let (recid, rs) = self.sign_recoverable(path, &digest)?;
+        Ok(with_header(27 + 4 + recid, &rs))
+    }
+
+    /// Ethereum personal_sign as the app answers it: `v || r || s`, v = 27 + recid.
+    pub fn sign_eth_personal(
+        &self,
+        path: &DerivationPath,
+        message: &[u8],
+    ) -> Result<[u8; 65], KeyError> {
+        let digest = crate::scheme::eip191::message_hash(message);
+        let (recid, rs) = self.sign_recoverable(path, &digest)?;
+        Ok(with_header(27 + recid, &rs))
+    }
+
+    /// Plain ECDSA over a 32-byte digest (segwit v0 sighash), DER-ready.
+    pub fn sign_ecdsa(
+        &self,
+        path: &DerivationPath,
+        digest: &[u8; 32],
+    ) -> Result<secp256k1::ecdsa::Signature, KeyError> {
+        let key = self.derive(path)?.private_key;
+        Ok(SECP256K1.sign_ecdsa(&Message::from_digest(*digest), &key))
+    }
+
+    /// BIP-340 Schnorr over a taproot key-path sighash, with the key tweaked per BIP-86 (no
+    /// script tree). Uses fresh auxiliary randomness, as the app does.
+    pub fn sign_taproot_key_path(
+        &self,
+        path: &DerivationPath,
+        sighash: &[u8; 32],
+    ) -> Result<secp256k1::schnorr::Signature, KeyError> {
+        use bitcoin::key::TapTweak;
+        let keypair =
+            secp256k1::Keypair::from_secret_key(SECP256K1, &self.derive(path)?.private_key);
+        let tweaked = keypair.tap_tweak(SECP256K1, None);
+        Ok(SECP256K1.sign_schnorr(&Message::from_digest(*sighash), &tweaked.to_keypair()))
+    }
+
+    fn sign_recoverable(
+        &self,
+        path: &DerivationPath,
+        digest: &[u8; 32],
+    ) -> Result<(u8, [u8; 64]), KeyError> {
+        let key = self.derive(path)?.private_key;
+        let sig = SECP256K1.sign_ecdsa_recoverable(&Message::from_digest(*digest), &key);
+        let (recid, rs) = sig.serialize_compact();
+        // Recovery ids are 0..=3; the cast cannot lose information.
+        Ok((recid.to_i32() as u8, rs))
+    }
+}
+
+fn with_header(header: u8, rs: &[u8; 64]) -> [u8; 65] {
+    let mut out = [0u8; 65];
+    let (h, rest) = out.split_at_mut(1);
+    h.copy_from_slice(&[header]);
+    rest.copy_from_slice(rs);
+    out
+}
+
+/// Parses a path, for tests and fixtures.
+pub fn path(p: &str) -> DerivationPath {
+    DerivationPath::from_str(p).expect("a valid path literal")
+}
