@@ -7,6 +7,8 @@ mod util;
 mod bundle;
 /// The `porsign` binary: exit codes, stdout/stderr, `--json`.
 mod cli;
+/// Device code on recorded transcripts (replay transport).
+mod device;
 /// The built-in emulator: keys, signatures, APDU answers.
 mod emulator;
 /// Known-answer tests for the signature schemes (BIP-137, BIP-322, EIP-191, multisig).

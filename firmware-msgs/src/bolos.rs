@@ -14,6 +14,24 @@ pub fn get_app_and_version() -> ApduCommand {
     ApduCommand::without_data(CLA_BOLOS, INS_GET_APP_AND_VERSION, 0, 0)
 }
 
+/// INS of QUIT_APP (back to the dashboard).
+pub const INS_QUIT_APP: u8 = 0xa7;
+/// CLA of the dashboard's OPEN_APP.
+pub const CLA_DASHBOARD: u8 = 0xe0;
+/// INS of the dashboard's OPEN_APP.
+pub const INS_OPEN_APP: u8 = 0xd8;
+
+/// QUIT_APP: `B0 A7 00 00 00`, closes the open app.
+pub fn quit_app() -> ApduCommand {
+    ApduCommand::without_data(CLA_BOLOS, INS_QUIT_APP, 0, 0)
+}
+
+/// OPEN_APP from the dashboard: `E0 D8 00 00 Lc name` (e.g. `Bitcoin`, `Bitcoin Test`,
+/// `Ethereum`); the user may have to confirm on the device.
+pub fn open_app(name: &str) -> Result<ApduCommand, crate::apdu::ApduError> {
+    ApduCommand::new(CLA_DASHBOARD, INS_OPEN_APP, 0, 0, name.as_bytes().to_vec())
+}
+
 /// Whether `command` is GET_APP_AND_VERSION (device side).
 pub fn is_get_app_and_version(command: &ApduCommand) -> bool {
     command.cla() == CLA_BOLOS && command.ins() == INS_GET_APP_AND_VERSION
@@ -77,8 +95,9 @@ mod tests {
 
     #[test]
     fn speculos_doc_example() {
-        let reply = AppAndVersion::decode(&hex::decode("0104626c616807312e322e332e340100").expect("hex"))
-            .expect("valid reply");
+        let reply =
+            AppAndVersion::decode(&hex::decode("0104626c616807312e322e332e340100").expect("hex"))
+                .expect("valid reply");
         assert_eq!(reply.name, "blah");
         assert_eq!(reply.version, "1.2.3.4");
         assert_eq!(reply.flags, [0]);

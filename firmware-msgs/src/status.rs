@@ -181,9 +181,15 @@ mod tests {
         assert_eq!(StatusWord::from_u16(0x6e00), StatusWord::ClaNotSupported);
         assert_eq!(StatusWord::from_u16(0xb007), StatusWord::BadState);
         assert_eq!(StatusWord::from_u16(0xb008), StatusWord::SignatureFail);
-        assert_eq!(StatusWord::from_u16(0xe000), StatusWord::InterruptedExecution);
+        assert_eq!(
+            StatusWord::from_u16(0xe000),
+            StatusWord::InterruptedExecution
+        );
         assert_eq!(StatusWord::from_u16(0x1234), StatusWord::Unknown(0x1234));
-        assert_eq!(StatusWord::Deny.to_string(), "6985 (rejected by the user on the device)");
+        assert_eq!(
+            StatusWord::Deny.to_string(),
+            "6985 (rejected by the user on the device)"
+        );
     }
 
     #[test]

@@ -94,7 +94,10 @@ mod tests {
             decode(&[0xfe, 0x01], "x"),
             Err(DecodeError::Truncated { needed: 3, .. })
         ));
-        assert!(matches!(decode(&[], "x"), Err(DecodeError::Truncated { .. })));
+        assert!(matches!(
+            decode(&[], "x"),
+            Err(DecodeError::Truncated { .. })
+        ));
     }
 
     proptest! {

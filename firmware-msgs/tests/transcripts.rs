@@ -48,12 +48,9 @@ fn registered_multisig() -> (WalletPolicy, RegisteredWallet) {
         .iter()
         .map(|k| k.as_str().expect("key string").parse().expect("key info"))
         .collect();
-    let policy = WalletPolicy::wsh_sortedmulti(
-        t.result["policy_name"].as_str().expect("name"),
-        2,
-        keys,
-    )
-    .expect("valid policy");
+    let policy =
+        WalletPolicy::wsh_sortedmulti(t.result["policy_name"].as_str().expect("name"), 2, keys)
+            .expect("valid policy");
     assert_eq!(
         policy.descriptor_template(),
         t.result["descriptor_template"].as_str().expect("template")
@@ -105,7 +102,10 @@ fn host_side_btc(t: &Transcript) {
             } else {
                 "Bitcoin"
             };
-            assert_eq!((app.name.as_str(), app.version.as_str()), (expected_name, "2.4.6"));
+            assert_eq!(
+                (app.name.as_str(), app.version.as_str()),
+                (expected_name, "2.4.6")
+            );
             assert_eq!(app.flags, [0]);
         }
         _ if name.starts_with("btc-xpub-") => {
@@ -118,7 +118,10 @@ fn host_side_btc(t: &Transcript) {
             let xpub = replay
                 .run(exchange::get_extended_pubkey(&p, false).expect("request"))
                 .expect("xpub");
-            assert_eq!(xpub, ExtendedPubkey(t.result.as_str().expect("xpub").to_owned()));
+            assert_eq!(
+                xpub,
+                ExtendedPubkey(t.result.as_str().expect("xpub").to_owned())
+            );
         }
         "btc-register-wsh-sortedmulti-2of3" => {
             let (policy, registered) = registered_multisig();
@@ -209,7 +212,11 @@ fn host_side_btc(t: &Transcript) {
             let sig = replay
                 .run(exchange::sign_message(&p, message.as_bytes()).expect("request"))
                 .expect("signature");
-            assert!(matches!(sig.header, 31 | 32), "{name}: header {}", sig.header);
+            assert!(
+                matches!(sig.header, 31 | 32),
+                "{name}: header {}",
+                sig.header
+            );
             assert_eq!(
                 signature_base64(&sig),
                 t.result["signature_base64"].as_str().expect("signature")
@@ -226,8 +233,7 @@ fn host_side_btc(t: &Transcript) {
             let xpub = replay
                 .run(exchange::get_extended_pubkey(&account, false).expect("request"))
                 .expect("account xpub");
-            let policy =
-                WalletPolicy::single_key(kind, KeyInfo::new(FINGERPRINT, account, xpub.0));
+            let policy = WalletPolicy::single_key(kind, KeyInfo::new(FINGERPRINT, account, xpub.0));
             let address = replay
                 .run(exchange::get_wallet_address(&policy, None, false, 0, false).expect("request"))
                 .expect("address");
@@ -254,7 +260,10 @@ fn host_side_btc(t: &Transcript) {
                     signature,
                 } => {
                     assert_eq!(*input_index, expected[0].as_u64().expect("index"));
-                    assert_eq!(hex::encode(key), expected[2]["pubkey"].as_str().expect("key"));
+                    assert_eq!(
+                        hex::encode(key),
+                        expected[2]["pubkey"].as_str().expect("key")
+                    );
                     assert_eq!(
                         hex::encode(signature),
                         expected[2]["signature"].as_str().expect("sig")
@@ -310,7 +319,11 @@ fn device_side_btc(t: &Transcript) {
                 continue;
             }
         };
-        assert_eq!(command.encode().expect("encodes"), apdu, "{name}: exchange {i}");
+        assert_eq!(
+            command.encode().expect("encodes"),
+            apdu,
+            "{name}: exchange {i}"
+        );
         match &command {
             BtcCommand::Continue(data) => {
                 let code = pending.take().expect("continue answers a pending request");
@@ -341,9 +354,9 @@ fn device_side_btc(t: &Transcript) {
                     BtcCommand::RegisterWallet(_) => {
                         RegisteredWallet::decode(data).expect("registered").encode()
                     }
-                    BtcCommand::GetMasterFingerprint => {
-                        MasterFingerprint::decode(data).expect("fingerprint").encode()
-                    }
+                    BtcCommand::GetMasterFingerprint => MasterFingerprint::decode(data)
+                        .expect("fingerprint")
+                        .encode(),
                     BtcCommand::SignMessage(_) => {
                         MessageSignature::decode(data).expect("signature").encode()
                     }
@@ -413,12 +426,18 @@ fn ethereum_transcripts_both_ways() {
         let ours: Vec<ApduCommand> = match name.as_str() {
             "eth-app-and-version" => {
                 let app = bolos::AppAndVersion::decode(&last.data).expect("reply");
-                assert_eq!((app.name.as_str(), app.version.as_str()), ("Ethereum", "1.22.0"));
+                assert_eq!(
+                    (app.name.as_str(), app.version.as_str()),
+                    ("Ethereum", "1.22.0")
+                );
                 vec![bolos::get_app_and_version()]
             }
             "eth-app-configuration" => {
                 let config = eth::AppConfiguration::decode(&last.data).expect("reply");
-                assert_eq!((config.flags, config.version()), (0x02, "1.22.0".to_owned()));
+                assert_eq!(
+                    (config.flags, config.version()),
+                    (0x02, "1.22.0".to_owned())
+                );
                 vec![eth::get_app_configuration()]
             }
             "eth-address-0" | "eth-address-1" | "eth-address-0-chaincode" => {
@@ -451,7 +470,10 @@ fn ethereum_transcripts_both_ways() {
                 let message = unhex(t.result["message_hex"].as_str().expect("message"));
                 let p = path(t.result["path"].as_str().expect("path"));
                 let sig = eth::EthSignature::decode(&last.data).expect("signature");
-                assert_eq!(hex::encode(sig.encode()), t.result["v_r_s"].as_str().expect("vrs"));
+                assert_eq!(
+                    hex::encode(sig.encode()),
+                    t.result["v_r_s"].as_str().expect("vrs")
+                );
                 assert!(matches!(sig.v, 27 | 28));
                 for intermediate in &responses[..responses.len() - 1] {
                     assert_eq!(intermediate, &ApduResponse::ok(Vec::new()));

@@ -1,6 +1,7 @@
 //! The attestation bundle: format v1 (see `schema/` and the README), a crash-safe append-only
 //! writer that signing resumes from, and the streaming verifier.
 
+pub mod merge;
 pub mod model;
 pub mod reader;
 pub mod verify;

@@ -300,7 +300,7 @@ pub fn sha256_hex(text: &str) -> String {
 /// Duplicate detection keys on a hash of the canonical address, so that memory stays small for
 /// millions of entries and two spellings of one address (bech32 case, EIP-55 case) still collide.
 fn duplicate_key(entry: &Entry) -> [u8; 32] {
-    let canonical = canonical_address(entry);
+    let canonical = canonical_address(entry.chain, &entry.address);
     let mut h = Sha256::new();
     h.update(entry.chain.as_str().as_bytes());
     h.update([0]);
@@ -308,20 +308,19 @@ fn duplicate_key(entry: &Entry) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn canonical_address(entry: &Entry) -> String {
-    match entry.chain {
-        // Base58 is case-sensitive; bech32 is not, and is written lowercase canonically.
-        Chain::Bitcoin if entry.address.len() > 3 && looks_bech32(&entry.address) => {
-            entry.address.to_ascii_lowercase()
-        }
-        Chain::Bitcoin => entry.address.clone(),
-        Chain::Ethereum => entry.address.to_ascii_lowercase(),
-    }
-}
-
-fn looks_bech32(address: &str) -> bool {
+/// The spelling of an address under which duplicates are found: bech32 and Ethereum hex are
+/// case-insensitive and written lowercase canonically; base58 is case-sensitive and kept.
+pub fn canonical_address(chain: Chain, address: &str) -> String {
     let lower = address.to_ascii_lowercase();
-    ["bc1", "tb1", "bcrt1"].iter().any(|p| lower.starts_with(p))
+    let case_insensitive = match chain {
+        Chain::Bitcoin => ["bc1", "tb1", "bcrt1"].iter().any(|p| lower.starts_with(p)),
+        Chain::Ethereum => true,
+    };
+    if case_insensitive {
+        lower
+    } else {
+        address.to_owned()
+    }
 }
 
 /// Verifies one entry against the message. Pure: no I/O, no shared state, so entries can be

@@ -200,8 +200,12 @@ fn classify_parse_error(s: &str, e: bitcoin::address::ParseError) -> SchemeError
     if looks_bech32 {
         // Well-formed characters and separator, but neither bech32 nor bech32m checksum holds.
         if let Ok(unchecked) = UncheckedHrpstring::new(s) {
-            if unchecked.validate_checksum::<Bech32>().is_err()
-                && unchecked.validate_checksum::<Bech32m>().is_err()
+            use bitcoin::bech32::primitives::decode::ChecksumError::InvalidResidue;
+            if matches!(unchecked.validate_checksum::<Bech32>(), Err(InvalidResidue))
+                && matches!(
+                    unchecked.validate_checksum::<Bech32m>(),
+                    Err(InvalidResidue)
+                )
             {
                 return SchemeError::AddressBadChecksum {
                     address: s.to_owned(),
@@ -218,7 +222,10 @@ fn classify_parse_error(s: &str, e: bitcoin::address::ParseError) -> SchemeError
         };
     }
     match e {
-        bitcoin::address::ParseError::Base58(bitcoin::base58::Error::IncorrectChecksum(_)) => {
+        // A 25-byte base58 string (version, 20-byte hash, checksum) whose checksum fails.
+        bitcoin::address::ParseError::Base58(bitcoin::base58::Error::IncorrectChecksum(_))
+            if bitcoin::base58::decode(s).map(|d| d.len()) == Ok(25) =>
+        {
             SchemeError::AddressBadChecksum {
                 address: s.to_owned(),
             }

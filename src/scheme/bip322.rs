@@ -441,7 +441,7 @@ fn check_script_pubkey_supported(spk: &Script) -> Result<(), SchemeError> {
     Ok(())
 }
 
-/// Runs the required- and upgradeable-rule checks on input `index`, then the interpreter.
+/// Runs the interpreter on input `index`, then the required- and upgradeable-rule checks.
 fn verify_input(sign: &Transaction, prevouts: &[TxOut], index: usize) -> Result<(), SchemeError> {
     let txin = sign
         .input
@@ -450,7 +450,6 @@ fn verify_input(sign: &Transaction, prevouts: &[TxOut], index: usize) -> Result<
     let prevout = prevouts
         .get(index)
         .ok_or_else(|| SchemeError::Bip322Invalid(format!("no spent output for input {index}")))?;
-    lint_input(txin, &prevout.script_pubkey)?;
 
     let tx_bytes = serialize(sign);
     let mut utxos = Vec::with_capacity(prevouts.len());
@@ -475,7 +474,9 @@ fn verify_input(sign: &Transaction, prevouts: &[TxOut], index: usize) -> Result<
         FLAGS,
     );
     match result {
-        Ok(()) => Ok(()),
+        // Consensus says valid: now the rules it does not know (an unknown leaf version or
+        // OP_SUCCESS is "valid" to consensus, "inconclusive" to BIP-322).
+        Ok(()) => lint_input(txin, &prevout.script_pubkey),
         Err(bitcoinconsensus::Error::ERR_SCRIPT) => Err(SchemeError::Bip322Invalid(
             "script verification failed (wrong message, wrong signer or unsatisfied script)".into(),
         )),
@@ -624,7 +625,7 @@ fn check_find_and_delete(sig_pushes: &[&[u8]], script: &Script) -> Result<(), Sc
     for ins in script.instructions().flatten() {
         if let Instruction::PushBytes(b) = ins {
             let b = b.as_bytes();
-            if !b.is_empty() && sig_pushes.iter().any(|p| *p == b) {
+            if !b.is_empty() && sig_pushes.contains(&b) {
                 return Err(SchemeError::Bip322Invalid(
                     "a scriptSig push also appears in the script (FindAndDelete is forbidden)"
                         .into(),
@@ -641,7 +642,7 @@ fn lint_taproot(witness: &[&[u8]]) -> Result<(), SchemeError> {
     let invalid = |m: &str| SchemeError::Bip322Invalid(m.to_owned());
     // Drop the annex (last element starting 0x50 when there are at least two).
     let stack = match witness {
-        [rest @ .., last] if rest.len() >= 1 && last.first() == Some(&0x50) => rest,
+        [rest @ .., last] if !rest.is_empty() && last.first() == Some(&0x50) => rest,
         all => all,
     };
     let schnorr_ok = |s: &[u8]| s.len() == 64 || (s.len() == 65 && s.last() == Some(&0x01));

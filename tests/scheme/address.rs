@@ -34,7 +34,10 @@ fn mainnet_addresses_of_every_type_from_the_device() {
 #[test]
 fn testnet_signet_regtest_rules() {
     // Base58 test addresses are shared by testnet, signet and regtest.
-    for a in ["mpLQjfK79b7CCV4VMJWEWAj5Mpx8Up5zxB", "2N7KtPvyq595eQFT7pRPUDAbfo5mg2RL7ef"] {
+    for a in [
+        "mpLQjfK79b7CCV4VMJWEWAj5Mpx8Up5zxB",
+        "2N7KtPvyq595eQFT7pRPUDAbfo5mg2RL7ef",
+    ] {
         for n in [Testnet, Signet, Regtest] {
             assert!(parse_btc_address(a, n).is_ok(), "{a} {n:?}");
         }
@@ -59,7 +62,10 @@ fn testnet_signet_regtest_rules() {
         Err(SchemeError::WrongNetwork { .. })
     ));
     // Build the regtest address of the same program rather than trusting a typed string.
-    let program = parse_btc_address(&tb, Testnet).unwrap().witness_program().unwrap();
+    let program = parse_btc_address(&tb, Testnet)
+        .unwrap()
+        .witness_program()
+        .unwrap();
     let regtest = bitcoin::Address::from_witness_program(program, bitcoin::KnownHrp::Regtest);
     let regtest = regtest.to_string();
     assert!(regtest.starts_with("bcrt1q"));
@@ -84,9 +90,18 @@ fn bad_checksums_are_their_own_error() {
     let b58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     let bech = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
     let cases = [
-        (flip_char("1KKLP5MNa9mmWnEziT5skyu7PZ8A4eFisB", 10, b58), Mainnet),
-        (flip_char("31mceY4tx8cr75vQLLFcK1Gp2VkGdyZfZy", 10, b58), Mainnet),
-        (flip_char("bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg", 12, bech), Mainnet),
+        (
+            flip_char("1KKLP5MNa9mmWnEziT5skyu7PZ8A4eFisB", 10, b58),
+            Mainnet,
+        ),
+        (
+            flip_char("31mceY4tx8cr75vQLLFcK1Gp2VkGdyZfZy", 10, b58),
+            Mainnet,
+        ),
+        (
+            flip_char("bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg", 12, bech),
+            Mainnet,
+        ),
         (
             flip_char(
                 "bc1psuhflkktuk89nj67rflwcnf0j33269kd0jnvvcpgusdxsspk9ceswgu99p",
@@ -95,7 +110,10 @@ fn bad_checksums_are_their_own_error() {
             ),
             Mainnet,
         ),
-        (flip_char("tb1qzdr7s2sr0dwmkwx033r4nujzk86u0cy6fmzfjk", 12, bech), Testnet),
+        (
+            flip_char("tb1qzdr7s2sr0dwmkwx033r4nujzk86u0cy6fmzfjk", 12, bech),
+            Testnet,
+        ),
     ];
     for (a, n) in cases {
         assert!(
@@ -189,5 +207,8 @@ fn eth_address_of_device_pubkey() {
     let ascii = std::str::from_utf8(&resp[67..107]).unwrap();
     let derived = EthAddress::from_public_key(&pubkey);
     assert_eq!(derived.to_string(), format!("0x{ascii}"));
-    assert_eq!(derived.to_string(), "0xDad77910DbDFdE764fC21FCD4E74D71bBACA6D8D");
+    assert_eq!(
+        derived.to_string(),
+        "0xDad77910DbDFdE764fC21FCD4E74D71bBACA6D8D"
+    );
 }

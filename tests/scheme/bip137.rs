@@ -15,7 +15,8 @@ fn addr(a: &str, n: BitcoinNetwork) -> bitcoin::Address {
 
 #[test]
 fn bitcoin_core_vectors() {
-    let Some(v) = crate::util::shared_json("research/vectors/bitcoin-core-signmessage-vectors.json")
+    let Some(v) =
+        crate::util::shared_json("research/vectors/bitcoin-core-signmessage-vectors.json")
     else {
         return;
     };
@@ -36,7 +37,10 @@ fn bitcoin_core_vectors() {
         };
         let parsed = parse_btc_address(a, net);
         if expected == "ERR_INVALID_ADDRESS" {
-            assert!(matches!(parsed, Err(SchemeError::AddressUndecodable { .. })));
+            assert!(matches!(
+                parsed,
+                Err(SchemeError::AddressUndecodable { .. })
+            ));
             checked += 1;
             continue;
         }
@@ -53,7 +57,10 @@ fn bitcoin_core_vectors() {
         } else if expected.starts_with("error: Malformed base64") {
             assert_eq!(result, Err(SchemeError::SignatureNotBase64));
         } else if expected == "ERR_NOT_SIGNED" {
-            assert!(matches!(result, Err(SchemeError::AddressMismatch { .. })), "{result:?}");
+            assert!(
+                matches!(result, Err(SchemeError::AddressMismatch { .. })),
+                "{result:?}"
+            );
         } else if expected.starts_with("ERR_ADDRESS_NO_KEY") {
             // Core refuses any P2SH address; here a P2SH address can be P2SH-P2WPKH, so the
             // verdict comes from the (non-base64) signature.
@@ -72,7 +79,9 @@ fn bitcoin_core_vectors() {
 }
 
 fn address_network(a: &bitcoin::Address) -> bitcoin::Network {
-    if a.as_unchecked().is_valid_for_network(bitcoin::Network::Bitcoin) {
+    if a.as_unchecked()
+        .is_valid_for_network(bitcoin::Network::Bitcoin)
+    {
         bitcoin::Network::Bitcoin
     } else {
         bitcoin::Network::Testnet
@@ -82,9 +91,13 @@ fn address_network(a: &bitcoin::Address) -> bitcoin::Network {
 #[test]
 fn core_signature_also_proves_segwit_addresses_of_the_same_key() {
     // Core refuses this (P2PKH only); we follow Electrum/Sparrow for header 31..=34.
-    let sig = "INbVnW4e6PeRmsv2Qgu8NuopvrVjkcxob+sX8OcZG0SALhWybUjzMLPdAsXI46YZGb0KQTRii+wWIQzRpG/U+S0=";
+    let sig =
+        "INbVnW4e6PeRmsv2Qgu8NuopvrVjkcxob+sX8OcZG0SALhWybUjzMLPdAsXI46YZGb0KQTRii+wWIQzRpG/U+S0=";
     let msg = b"This is just a test message";
-    let p2pkh = addr("mpLQjfK79b7CCV4VMJWEWAj5Mpx8Up5zxB", BitcoinNetwork::Regtest);
+    let p2pkh = addr(
+        "mpLQjfK79b7CCV4VMJWEWAj5Mpx8Up5zxB",
+        BitcoinNetwork::Regtest,
+    );
     let m = bip137::verify(msg, &p2pkh, sig).unwrap();
     assert_eq!(m.header, 32);
     let key = bitcoin::CompressedPublicKey::try_from(m.pubkey).unwrap();
@@ -123,8 +136,13 @@ fn ledger_app_vectors_header_31_32_on_every_type() {
         };
         previous_message = message.clone();
         let sig = s(case, "signature");
-        let header = base64::engine::general_purpose::STANDARD.decode(sig).unwrap()[0];
-        assert_eq!(u64::from(header), case["derived_header_byte"].as_u64().unwrap());
+        let header = base64::engine::general_purpose::STANDARD
+            .decode(sig)
+            .unwrap()[0];
+        assert_eq!(
+            u64::from(header),
+            case["derived_header_byte"].as_u64().unwrap()
+        );
         let path = s(case, "path");
         // Every single-key address of the signing key: those given with the vector, plus the
         // other types from the seed fixture for that path.
@@ -170,13 +188,48 @@ fn ledger_app_vectors_header_31_32_on_every_type() {
 #[test]
 fn speculos_transcripts_verify_for_the_device_addresses() {
     let cases = [
-        ("btc-signmessage-short-84.json", "btc-address-wpkh-0-0.json", SingleKeyType::P2wpkh, BitcoinNetwork::Mainnet),
-        ("btc-signmessage-empty-84.json", "btc-address-wpkh-0-0.json", SingleKeyType::P2wpkh, BitcoinNetwork::Mainnet),
-        ("btc-signmessage-64bytes-84.json", "btc-address-wpkh-0-0.json", SingleKeyType::P2wpkh, BitcoinNetwork::Mainnet),
-        ("btc-signmessage-65bytes-84.json", "btc-address-wpkh-0-0.json", SingleKeyType::P2wpkh, BitcoinNetwork::Mainnet),
-        ("btc-signmessage-long-84.json", "btc-address-wpkh-0-0.json", SingleKeyType::P2wpkh, BitcoinNetwork::Mainnet),
-        ("btc-signmessage-short-44.json", "btc-address-pkh-0-0.json", SingleKeyType::P2pkhCompressed, BitcoinNetwork::Mainnet),
-        ("btc-testnet-signmessage-short-84.json", "btc-testnet-address-wpkh-0-0.json", SingleKeyType::P2wpkh, BitcoinNetwork::Testnet),
+        (
+            "btc-signmessage-short-84.json",
+            "btc-address-wpkh-0-0.json",
+            SingleKeyType::P2wpkh,
+            BitcoinNetwork::Mainnet,
+        ),
+        (
+            "btc-signmessage-empty-84.json",
+            "btc-address-wpkh-0-0.json",
+            SingleKeyType::P2wpkh,
+            BitcoinNetwork::Mainnet,
+        ),
+        (
+            "btc-signmessage-64bytes-84.json",
+            "btc-address-wpkh-0-0.json",
+            SingleKeyType::P2wpkh,
+            BitcoinNetwork::Mainnet,
+        ),
+        (
+            "btc-signmessage-65bytes-84.json",
+            "btc-address-wpkh-0-0.json",
+            SingleKeyType::P2wpkh,
+            BitcoinNetwork::Mainnet,
+        ),
+        (
+            "btc-signmessage-long-84.json",
+            "btc-address-wpkh-0-0.json",
+            SingleKeyType::P2wpkh,
+            BitcoinNetwork::Mainnet,
+        ),
+        (
+            "btc-signmessage-short-44.json",
+            "btc-address-pkh-0-0.json",
+            SingleKeyType::P2pkhCompressed,
+            BitcoinNetwork::Mainnet,
+        ),
+        (
+            "btc-testnet-signmessage-short-84.json",
+            "btc-testnet-address-wpkh-0-0.json",
+            SingleKeyType::P2wpkh,
+            BitcoinNetwork::Testnet,
+        ),
     ];
     for (sig_file, addr_file, ty, net) in cases {
         let t = speculos(sig_file);
@@ -187,7 +240,12 @@ fn speculos_transcripts_verify_for_the_device_addresses() {
         assert_eq!(got.address_type, ty, "{sig_file}");
         assert!((31..=32).contains(&got.header), "Ledger answers 31/32");
         // The same signature is not a proof for another address of the seed.
-        let other = addr(speculos("btc-address-wpkh-1-0.json")["result"].as_str().unwrap(), BitcoinNetwork::Mainnet);
+        let other = addr(
+            speculos("btc-address-wpkh-1-0.json")["result"]
+                .as_str()
+                .unwrap(),
+            BitcoinNetwork::Mainnet,
+        );
         if net == BitcoinNetwork::Mainnet {
             assert!(matches!(
                 bip137::verify(s(r, "message").as_bytes(), &other, s(r, "signature_base64")),
@@ -200,8 +258,14 @@ fn speculos_transcripts_verify_for_the_device_addresses() {
 #[test]
 fn p2tr_and_p2wsh_are_not_bip137() {
     let r = &speculos("btc-signmessage-short-84.json")["result"];
-    for f in ["btc-address-tr-0-0.json", "btc-address-wsh-sortedmulti-0-0.json"] {
-        let a = addr(speculos(f)["result"].as_str().unwrap(), BitcoinNetwork::Mainnet);
+    for f in [
+        "btc-address-tr-0-0.json",
+        "btc-address-wsh-sortedmulti-0-0.json",
+    ] {
+        let a = addr(
+            speculos(f)["result"].as_str().unwrap(),
+            BitcoinNetwork::Mainnet,
+        );
         assert!(matches!(
             bip137::verify(s(r, "message").as_bytes(), &a, s(r, "signature_base64")),
             Err(SchemeError::UnsupportedAddressType { .. })
@@ -257,7 +321,11 @@ fn every_header_range_on_every_type() {
         let got = bip137::verify(msg, address, &sig);
         match expected {
             Some(ty) => {
-                let Bip137Match { pubkey, address_type, header } = got.unwrap();
+                let Bip137Match {
+                    pubkey,
+                    address_type,
+                    header,
+                } = got.unwrap();
                 assert_eq!(address_type, ty, "header {base} {address}");
                 assert_eq!(pubkey.inner, pk);
                 assert_eq!(pubkey.compressed, base >= 31);
@@ -276,28 +344,49 @@ fn every_header_range_on_every_type() {
             .unwrap();
         raw[0] = bad;
         let sig = base64::engine::general_purpose::STANDARD.encode(raw);
-        assert_eq!(bip137::verify(msg, &p2wpkh, &sig), Err(SchemeError::InvalidHeader(bad)));
+        assert_eq!(
+            bip137::verify(msg, &p2wpkh, &sig),
+            Err(SchemeError::InvalidHeader(bad))
+        );
     }
 }
 
 #[test]
 fn encoding_errors() {
-    let a = addr("bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg", BitcoinNetwork::Mainnet);
+    let a = addr(
+        "bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg",
+        BitcoinNetwork::Mainnet,
+    );
     let e = base64::engine::general_purpose::STANDARD;
-    assert_eq!(bip137::verify(b"x", &a, ""), Err(SchemeError::SignatureLength { expected: 65, found: 0 }));
+    assert_eq!(
+        bip137::verify(b"x", &a, ""),
+        Err(SchemeError::SignatureLength {
+            expected: 65,
+            found: 0
+        })
+    );
     assert_eq!(
         bip137::verify(b"x", &a, &e.encode([31u8; 64])),
-        Err(SchemeError::SignatureLength { expected: 65, found: 64 })
+        Err(SchemeError::SignatureLength {
+            expected: 65,
+            found: 64
+        })
     );
     assert_eq!(
         bip137::verify(b"x", &a, &e.encode([31u8; 66])),
-        Err(SchemeError::SignatureLength { expected: 65, found: 66 })
+        Err(SchemeError::SignatureLength {
+            expected: 65,
+            found: 66
+        })
     );
     assert!(matches!(
         bip137::verify(b"x", &a, &"A".repeat(10_000)),
         Err(SchemeError::SignatureLength { .. })
     ));
-    assert_eq!(bip137::verify(b"x", &a, "!!!!"), Err(SchemeError::SignatureNotBase64));
+    assert_eq!(
+        bip137::verify(b"x", &a, "!!!!"),
+        Err(SchemeError::SignatureNotBase64)
+    );
     // r = s = 0: not a valid signature.
     let mut zero = [0u8; 65];
     zero[0] = 31;
@@ -308,5 +397,8 @@ fn encoding_errors() {
     // r, s >= n.
     let mut big = [0xffu8; 65];
     big[0] = 31;
-    assert_eq!(bip137::verify(b"x", &a, &e.encode(big)), Err(SchemeError::InvalidScalar));
+    assert_eq!(
+        bip137::verify(b"x", &a, &e.encode(big)),
+        Err(SchemeError::InvalidScalar)
+    );
 }

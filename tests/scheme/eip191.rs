@@ -27,7 +27,9 @@ fn message_of(case: &serde_json::Value) -> Vec<u8> {
 fn high_s_twin(sig_hex: &str) -> String {
     let b = hex0x(sig_hex);
     // n - s, computed with the library: negate the scalar s.
-    let s_scalar = secp256k1::SecretKey::from_slice(&b[32..64]).unwrap().negate();
+    let s_scalar = secp256k1::SecretKey::from_slice(&b[32..64])
+        .unwrap()
+        .negate();
     let mut out = b[..32].to_vec();
     out.extend_from_slice(&s_scalar.secret_bytes());
     let v = b[64];
@@ -111,7 +113,9 @@ fn vrs_to_rsv(vrs: &str) -> String {
 
 fn device_address() -> EthAddress {
     // GET_ADDRESS of m/44'/60'/0'/0/0 on the same device (see the address tests).
-    "0xDad77910DbDFdE764fC21FCD4E74D71bBACA6D8D".parse().unwrap()
+    "0xDad77910DbDFdE764fC21FCD4E74D71bBACA6D8D"
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -124,7 +128,10 @@ fn ledger_personal_sign_transcripts() {
             .unwrap();
         assert_eq!(a, device_address());
     }
-    for f in ["eth-personal-sign-short.json", "eth-personal-sign-long.json"] {
+    for f in [
+        "eth-personal-sign-short.json",
+        "eth-personal-sign-long.json",
+    ] {
         let r = &speculos(f)["result"];
         let msg = hex::decode(s(r, "message_hex")).unwrap();
         let sig = vrs_to_rsv(s(r, "v_r_s"));
@@ -148,7 +155,9 @@ fn okx_keccak_variant_transcript() {
         eip191::verify(text, &device_address(), &sig),
         Err(SchemeError::EthAddressMismatch { .. })
     ));
-    let other: EthAddress = "0x14791697260E4c9A71f18484C9f997B308e59325".parse().unwrap();
+    let other: EthAddress = "0x14791697260E4c9A71f18484C9f997B308e59325"
+        .parse()
+        .unwrap();
     assert!(matches!(
         eip191::verify_keccak_variant(text, &other, &sig),
         Err(SchemeError::EthAddressMismatch { ref expected, ref found })
@@ -162,20 +171,32 @@ fn encoding_errors() {
     let msg = hex::decode(s(r, "message_hex")).unwrap();
     let good = vrs_to_rsv(s(r, "v_r_s"));
     let a = device_address();
-    assert_eq!(eip191::verify(&msg, &a, &good[2..]), Err(SchemeError::SignatureMissing0x));
+    assert_eq!(
+        eip191::verify(&msg, &a, &good[2..]),
+        Err(SchemeError::SignatureMissing0x)
+    );
     assert_eq!(
         eip191::verify(&msg, &a, &good[..130]),
-        Err(SchemeError::SignatureLength { expected: 65, found: 64 })
+        Err(SchemeError::SignatureLength {
+            expected: 65,
+            found: 64
+        })
     );
     assert!(matches!(
         eip191::verify(&msg, &a, &format!("{good}00")),
         Err(SchemeError::SignatureLength { .. })
     ));
     let nonhex = format!("0x{}zz", &good[4..]);
-    assert_eq!(eip191::verify(&msg, &a, &nonhex), Err(SchemeError::SignatureNotHex));
+    assert_eq!(
+        eip191::verify(&msg, &a, &nonhex),
+        Err(SchemeError::SignatureNotHex)
+    );
     for v in [2u8, 26, 29, 37, 38] {
         let sig = format!("{}{v:02x}", &good[..130]);
-        assert_eq!(eip191::verify(&msg, &a, &sig), Err(SchemeError::InvalidRecoveryValue(v)));
+        assert_eq!(
+            eip191::verify(&msg, &a, &sig),
+            Err(SchemeError::InvalidRecoveryValue(v))
+        );
     }
     let zero = format!("0x{}1b", "00".repeat(64));
     assert!(matches!(
@@ -183,5 +204,8 @@ fn encoding_errors() {
         Err(SchemeError::InvalidScalar | SchemeError::PubkeyNotRecovered)
     ));
     let big = format!("0x{}1b", "ff".repeat(64));
-    assert_eq!(eip191::verify(&msg, &a, &big), Err(SchemeError::InvalidScalar));
+    assert_eq!(
+        eip191::verify(&msg, &a, &big),
+        Err(SchemeError::InvalidScalar)
+    );
 }

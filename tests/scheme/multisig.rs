@@ -32,7 +32,10 @@ fn cosigner_keys() -> Vec<bitcoin::PublicKey> {
             let child = xpub
                 .derive_pub(
                     secp256k1::SECP256K1,
-                    &[ChildNumber::Normal { index: 0 }, ChildNumber::Normal { index: 0 }],
+                    &[
+                        ChildNumber::Normal { index: 0 },
+                        ChildNumber::Normal { index: 0 },
+                    ],
                 )
                 .unwrap();
             bitcoin::PublicKey::new(child.public_key)
@@ -79,7 +82,11 @@ fn device_2of3_wsh_sortedmulti() {
         address
     );
     let sigs: Vec<String> = (0..3).map(cosigner_sig).collect();
-    for (pair, signers) in [([0usize, 1usize], [0usize, 1usize]), ([2, 0], [2, 0]), ([1, 2], [1, 2])] {
+    for (pair, signers) in [
+        ([0usize, 1usize], [0usize, 1usize]),
+        ([2, 0], [2, 0]),
+        ([1, 2], [1, 2]),
+    ] {
         let given: Vec<&str> = pair.iter().map(|i| sigs[*i].as_str()).collect();
         let m = multisig::verify(MESSAGE, &address, &script, &given).unwrap();
         assert_eq!((m.threshold, m.keys), (2, 3));
@@ -89,7 +96,10 @@ fn device_2of3_wsh_sortedmulti() {
     }
     let all: Vec<&str> = sigs.iter().map(String::as_str).collect();
     assert_eq!(
-        multisig::verify(MESSAGE, &address, &script, &all).unwrap().signers.len(),
+        multisig::verify(MESSAGE, &address, &script, &all)
+            .unwrap()
+            .signers
+            .len(),
         3
     );
 }
@@ -107,8 +117,14 @@ fn the_same_key_twice_counts_once() {
             missing: 2 - distinct,
         })
     };
-    assert_eq!(multisig::verify(MESSAGE, &address, &script, &[]), threshold(0));
-    assert_eq!(multisig::verify(MESSAGE, &address, &script, &[&sig0]), threshold(1));
+    assert_eq!(
+        multisig::verify(MESSAGE, &address, &script, &[]),
+        threshold(0)
+    );
+    assert_eq!(
+        multisig::verify(MESSAGE, &address, &script, &[&sig0]),
+        threshold(1)
+    );
     assert_eq!(
         multisig::verify(MESSAGE, &address, &script, &[&sig0, &sig0]),
         threshold(1)
@@ -117,8 +133,14 @@ fn the_same_key_twice_counts_once() {
     // recovery id). It recovers the same key, so it still counts once.
     let e = base64::engine::general_purpose::STANDARD;
     let raw = e.decode(&sig0).unwrap();
-    let neg_s = secp256k1::SecretKey::from_slice(&raw[33..65]).unwrap().negate();
-    let mut twin = vec![if (raw[0] - 27) % 2 == 0 { raw[0] + 1 } else { raw[0] - 1 }];
+    let neg_s = secp256k1::SecretKey::from_slice(&raw[33..65])
+        .unwrap()
+        .negate();
+    let mut twin = vec![if (raw[0] - 27) % 2 == 0 {
+        raw[0] + 1
+    } else {
+        raw[0] - 1
+    }];
     twin.extend_from_slice(&raw[1..33]);
     twin.extend_from_slice(&neg_s.secret_bytes());
     let twin = e.encode(twin);
@@ -134,7 +156,11 @@ fn signer_outside_the_script_is_named() {
     let script = sortedmulti_script(&cosigner_keys());
     let address = device_address();
     // The wpkh key m/84'/0'/0'/0/0 signed the same message: not a cosigner.
-    let outsider = s(&speculos("btc-signmessage-short-84.json")["result"], "signature_base64").to_owned();
+    let outsider = s(
+        &speculos("btc-signmessage-short-84.json")["result"],
+        "signature_base64",
+    )
+    .to_owned();
     let sig1 = cosigner_sig(1);
     let got = multisig::verify(MESSAGE, &address, &script, &[&sig1, &outsider]);
     assert!(
@@ -143,10 +169,21 @@ fn signer_outside_the_script_is_named() {
         "{got:?}"
     );
     // A cosigner signature over another message recovers a random key.
-    let got = multisig::verify(b"another message", &address, &script, &[&sig1, &cosigner_sig(2)]);
-    assert!(matches!(got, Err(SchemeError::MultisigUnknownSigner { index: 0, .. })), "{got:?}");
+    let got = multisig::verify(
+        b"another message",
+        &address,
+        &script,
+        &[&sig1, &cosigner_sig(2)],
+    );
+    assert!(
+        matches!(
+            got,
+            Err(SchemeError::MultisigUnknownSigner { index: 0, .. })
+        ),
+        "{got:?}"
+    );
     // Undecodable signature: its index is named.
-    let got = multisig::verify(MESSAGE, &address, &script, &[&sig1, "nope"]);
+    let got = multisig::verify(MESSAGE, &address, &script, &[&sig1, "no!pe"]);
     assert!(matches!(
         got,
         Err(SchemeError::MultisigSignature { index: 1, ref source }) if **source == SchemeError::SignatureNotBase64
@@ -164,9 +201,18 @@ fn p2sh_and_p2sh_p2wsh_wrappings_and_networks() {
         (bitcoin::Network::Regtest, BitcoinNetwork::Regtest),
     ] {
         for (address, wrapping) in [
-            (bitcoin::Address::p2sh(&script, network).unwrap(), MultisigWrapping::P2sh),
-            (bitcoin::Address::p2shwsh(&script, network), MultisigWrapping::P2shP2wsh),
-            (bitcoin::Address::p2wsh(&script, network), MultisigWrapping::P2wsh),
+            (
+                bitcoin::Address::p2sh(&script, network).unwrap(),
+                MultisigWrapping::P2sh,
+            ),
+            (
+                bitcoin::Address::p2shwsh(&script, network),
+                MultisigWrapping::P2shP2wsh,
+            ),
+            (
+                bitcoin::Address::p2wsh(&script, network),
+                MultisigWrapping::P2wsh,
+            ),
         ] {
             let a = parse_btc_address(&address.to_string(), net).unwrap();
             let m = multisig::verify(MESSAGE, &a, &script, &given).unwrap();
@@ -184,23 +230,40 @@ fn script_must_hash_to_the_address() {
     for k in keys.iter().rev() {
         b = b.push_key(k);
     }
-    let other = b.push_opcode(OP_PUSHNUM_3).push_opcode(OP_CHECKMULTISIG).into_script();
+    let other = b
+        .push_opcode(OP_PUSHNUM_3)
+        .push_opcode(OP_CHECKMULTISIG)
+        .into_script();
     let sigs = [cosigner_sig(0), cosigner_sig(1)];
     let given: Vec<&str> = sigs.iter().map(String::as_str).collect();
     if other != script {
         assert!(matches!(
             multisig::verify(MESSAGE, &device_address(), &other, &given),
-            Err(SchemeError::MultisigScriptMismatch { wrapping: "p2wsh", .. })
+            Err(SchemeError::MultisigScriptMismatch {
+                wrapping: "p2wsh",
+                ..
+            })
         ));
     }
     let other_p2sh = bitcoin::Address::p2sh(&other, bitcoin::Network::Bitcoin).unwrap();
     assert!(matches!(
         multisig::verify(MESSAGE, &other_p2sh, &script, &given),
-        Err(SchemeError::MultisigScriptMismatch { wrapping: "p2sh", .. })
+        Err(SchemeError::MultisigScriptMismatch {
+            wrapping: "p2sh",
+            ..
+        })
     ));
     // Single-key and taproot addresses are not multisig addresses.
-    for f in ["btc-address-wpkh-0-0.json", "btc-address-tr-0-0.json", "btc-address-pkh-0-0.json"] {
-        let a = parse_btc_address(speculos(f)["result"].as_str().unwrap(), BitcoinNetwork::Mainnet).unwrap();
+    for f in [
+        "btc-address-wpkh-0-0.json",
+        "btc-address-tr-0-0.json",
+        "btc-address-pkh-0-0.json",
+    ] {
+        let a = parse_btc_address(
+            speculos(f)["result"].as_str().unwrap(),
+            BitcoinNetwork::Mainnet,
+        )
+        .unwrap();
         assert!(matches!(
             multisig::verify(MESSAGE, &a, &script, &given),
             Err(SchemeError::UnsupportedAddressType { .. })

@@ -337,7 +337,9 @@ pub enum InterpreterError {
         root: Hash,
     },
     /// The device's tree size or leaf index disagrees with the host's tree.
-    #[error("leaf {leaf_index} of a {tree_size}-leaf tree requested, but the tree has {actual} leaves")]
+    #[error(
+        "leaf {leaf_index} of a {tree_size}-leaf tree requested, but the tree has {actual} leaves"
+    )]
     BadLeafRequest {
         /// The size the device sent.
         tree_size: u64,

@@ -374,8 +374,8 @@ mod tests {
             MerkleizedMap::new(vec![(vec![], vec![])]),
             Err(PsbtError::EmptyKey)
         );
-        let map = MerkleizedMap::new(vec![(vec![5], vec![50]), (vec![2], vec![20])])
-            .expect("valid map");
+        let map =
+            MerkleizedMap::new(vec![(vec![5], vec![50]), (vec![2], vec![20])]).expect("valid map");
         assert_eq!(map.keys(), [&[2u8][..], &[5u8][..]]);
         let commitment = map.commitment();
         assert_eq!(MapCommitment::decode(&commitment.encode()), Ok(commitment));

@@ -299,7 +299,10 @@ impl WalletPolicyHeader {
     pub fn encode(&self) -> Vec<u8> {
         let name = self.name.as_bytes();
         let name = name.get(..255).unwrap_or(name);
-        let mut out = vec![POLICY_VERSION_V2, u8::try_from(name.len()).unwrap_or(u8::MAX)];
+        let mut out = vec![
+            POLICY_VERSION_V2,
+            u8::try_from(name.len()).unwrap_or(u8::MAX),
+        ];
         out.extend_from_slice(name);
         varint::encode_into(self.descriptor_template_len, &mut out);
         out.extend_from_slice(&self.descriptor_template_hash);

@@ -234,8 +234,8 @@ pub fn sign_personal_message(
     path: &Bip32Path,
     message: &[u8],
 ) -> Result<Vec<ApduCommand>, EthError> {
-    let message_len =
-        u32::try_from(message.len()).map_err(|_| EthError::MessageTooLong { len: message.len() })?;
+    let message_len = u32::try_from(message.len())
+        .map_err(|_| EthError::MessageTooLong { len: message.len() })?;
     let mut payload = path.encode();
     payload.extend_from_slice(&message_len.to_be_bytes());
     payload.extend_from_slice(message);
@@ -243,7 +243,11 @@ pub fn sign_personal_message(
         .chunks(MAX_DATA_LEN)
         .enumerate()
         .map(|(i, chunk)| {
-            let p1 = if i == 0 { P1_FIRST_CHUNK } else { P1_MORE_CHUNK };
+            let p1 = if i == 0 {
+                P1_FIRST_CHUNK
+            } else {
+                P1_MORE_CHUNK
+            };
             Ok(ApduCommand::new(
                 CLA_ETHEREUM,
                 INS_SIGN_PERSONAL_MESSAGE,
@@ -279,9 +283,8 @@ impl PersonalMessageAssembler {
                 message_len,
                 data,
             } => {
-                let len = usize::try_from(message_len).map_err(|_| EthError::MessageTooLong {
-                    len: usize::MAX,
-                })?;
+                let len = usize::try_from(message_len)
+                    .map_err(|_| EthError::MessageTooLong { len: usize::MAX })?;
                 self.pending = Some((path, len, Vec::new()));
                 self.append(data)
             }
@@ -306,7 +309,10 @@ impl PersonalMessageAssembler {
         if buf.len() < *len {
             return Ok(None);
         }
-        Ok(self.pending.take().map(|(path, _, message)| (path, message)))
+        Ok(self
+            .pending
+            .take()
+            .map(|(path, _, message)| (path, message)))
     }
 }
 
@@ -395,7 +401,10 @@ impl EthSignature {
     /// The usual `r ‖ s ‖ v` order of ethers/web3 signatures.
     pub fn to_rsv(&self) -> [u8; 65] {
         let mut out = [0u8; 65];
-        for (dst, src) in out.iter_mut().zip(self.r.iter().chain(&self.s).chain([&self.v])) {
+        for (dst, src) in out
+            .iter_mut()
+            .zip(self.r.iter().chain(&self.s).chain([&self.v]))
+        {
             *dst = *src;
         }
         out

@@ -29,8 +29,8 @@ pub fn shared_file(relative: &str) -> Option<PathBuf> {
 }
 
 pub fn read_json(path: &std::path::Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }
 
@@ -136,3 +136,5 @@ impl Replay<'_> {
         );
     }
 }
+
+pub mod sim;

@@ -1,0 +1,127 @@
+//! App drivers: run `firmware-msgs` operations over a [`Transport`], and turn status words into
+//! errors a person can act on.
+
+pub mod btc;
+pub mod eth;
+
+use firmware_msgs::bolos::AppAndVersion;
+use firmware_msgs::btc::{Exchange, ExchangeError, Step};
+use firmware_msgs::{ApduCommand, ApduResponse, StatusWord};
+
+use crate::device::{Transport, TransportError};
+
+/// Why a device operation failed. The CLI maps each to its exit code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("rejected on the device")]
+    Rejected,
+    #[error("the device is locked: unlock it with its PIN and run the same command again")]
+    Locked,
+    #[error("no app is open on the device (dashboard): open the {expected} app")]
+    NoApp { expected: String },
+    #[error("the {found} app is open, but this needs the {expected} app")]
+    WrongApp { expected: String, found: String },
+    #[error("the {app} app {found} is too old: porsign needs {need} or newer")]
+    AppTooOld {
+        app: String,
+        found: String,
+        need: String,
+    },
+    #[error("the device refused derivation path {path} ({status}): this app may not use it (the Bitcoin app allows only standard paths of its coin type; keys on other paths need Ledger's recovery app)")]
+    PathRefused { path: String, status: StatusWord },
+    #[error("the device answered {status} ({meaning})")]
+    Status {
+        status: StatusWord,
+        meaning: &'static str,
+    },
+    #[error("protocol error: {0}")]
+    Protocol(String),
+}
+
+impl DeviceError {
+    /// Classifies a status word that ended an operation.
+    pub fn from_status(status: StatusWord) -> Self {
+        match status {
+            StatusWord::Deny => DeviceError::Rejected,
+            StatusWord::Locked | StatusWord::SecurityStatusNotSatisfied => DeviceError::Locked,
+            StatusWord::DashboardClaNotSupported | StatusWord::DashboardInsNotSupported => {
+                DeviceError::NoApp {
+                    expected: "right".into(),
+                }
+            }
+            StatusWord::ClaNotSupported | StatusWord::InsNotSupported => DeviceError::WrongApp {
+                expected: "right".into(),
+                found: "open".into(),
+            },
+            other => DeviceError::Status {
+                status: other,
+                meaning: other.meaning(),
+            },
+        }
+    }
+}
+
+/// Sends one APDU and decodes the reply.
+pub fn send(
+    transport: &mut dyn Transport,
+    command: &ApduCommand,
+) -> Result<ApduResponse, DeviceError> {
+    let reply = transport.exchange(&command.encode())?;
+    ApduResponse::decode(&reply).map_err(|e| DeviceError::Protocol(format!("reply: {e}")))
+}
+
+/// Runs a Bitcoin-app operation to its end, answering every interruption.
+pub fn run_exchange<R: firmware_msgs::btc::exchange::Reply>(
+    transport: &mut dyn Transport,
+    mut exchange: Exchange<R>,
+) -> Result<R, DeviceError> {
+    let mut command = exchange.first_command();
+    // A real operation needs a few hundred round trips at most (a 32 KiB message is 512
+    // chunks); a device that keeps interrupting forever is broken or hostile.
+    for _ in 0..100_000 {
+        let response = send(transport, &command)?;
+        match exchange.advance(&response) {
+            Ok(Step::Send(next)) => command = next,
+            Ok(Step::Done(result)) => return Ok(result),
+            Err(ExchangeError::Device { status, .. }) => {
+                return Err(DeviceError::from_status(status))
+            }
+            Err(e) => return Err(DeviceError::Protocol(e.to_string())),
+        }
+    }
+    Err(DeviceError::Protocol(
+        "the device never finished the operation".into(),
+    ))
+}
+
+/// Which app is open, from `B0 01`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// Asks the device which app is open.
+pub fn app_info(transport: &mut dyn Transport) -> Result<AppInfo, DeviceError> {
+    let info: AppAndVersion = run_exchange(
+        transport,
+        firmware_msgs::btc::exchange::get_app_and_version(),
+    )?;
+    Ok(AppInfo {
+        name: info.name.clone(),
+        version: info.version.clone(),
+    })
+}
+
+/// Parses `x.y.z` for comparisons; anything else compares as 0.0.0.
+pub fn parse_version(v: &str) -> (u32, u32, u32) {
+    let mut parts = v.split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
+    (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
+}
