@@ -1,12 +1,22 @@
 //! BIP-322 generic signed messages: simple, full, proof of funds, and the legacy format for P2PKH.
 //!
+//! Forms accepted (prefix per BIP-322 v1.0.0+; no prefix means simple, as the BIP allows):
+//! - `smp` / unprefixed: a witness stack for P2WPKH, P2WSH (any script), P2TR (key or script
+//!   path); also P2SH-P2WPKH and P2SH-P2WSH as pre-1.0 signers made them (the redeem script is
+//!   implied by the witness and must hash to the address). P2PKH has no simple form.
+//! - unprefixed 65-byte payload for a P2PKH address: legacy, verified as BIP-137.
+//! - `ful`: a whole `to_sign` with one input, for any address type (time locks included).
+//! - `pof`: a finalized PSBT of `to_sign` with extra inputs; every input's script is checked
+//!   (non-witness UTXOs must hash to the spent txid), not that the UTXOs exist or are unspent.
+//!
 //! Script evaluation is done by Bitcoin Core's interpreter (libbitcoinconsensus 26, through the
 //! `bitcoinconsensus` crate) with every consensus rule on: P2SH, DERSIG, NULLDUMMY,
 //! CHECKLOCKTIMEVERIFY, CHECKSEQUENCEVERIFY, WITNESS and TAPROOT (the spent outputs are passed,
 //! so taproot key and script paths are checked). Nothing here interprets script by hand.
 //!
-//! The library only takes consensus flags, so the BIP's extra *required* rules are checked before
-//! it runs, as far as they can be without interpreting:
+//! The library only takes consensus flags, so once it accepts an input the BIP's extra
+//! *required* rules are checked (→ [`SchemeError::Bip322Invalid`]) as far as they can be without
+//! interpreting:
 //! - every ECDSA signature found on the stack (a strict-DER element plus a hash-type byte) must be
 //!   SIGHASH_ALL and low-S; every taproot signature must be 64 bytes (DEFAULT) or 65 ending 0x01;
 //! - no OP_CODESEPARATOR in any script that runs, and no legacy FindAndDelete (a scriptSig push
@@ -18,9 +28,9 @@
 //! (which consensus would treat as anyone-can-spend), P2SH-wrapped witness v1+, tapscript leaf
 //! versions other than 0xc0, OP_SUCCESSx in a leaf, OP_NOP1 / OP_NOP4..=OP_NOP10.
 //!
-//! Not checked (documented gaps, none of them lets a non-owner pass): NULLFAIL, MINIMALIF
-//! outside tapscript, numeric minimality, CLEANSTACK for non-segwit spends, and tapscript keys of
-//! unknown type supplied from the witness.
+//! Not checked (documented gaps; none lets a non-owner pass, since consensus already holds):
+//! NULLFAIL, MINIMALIF outside tapscript, numeric minimality, CLEANSTACK for non-segwit spends,
+//! and tapscript keys of unknown type supplied from the witness.
 
 use base64::Engine as _;
 use bitcoin::address::AddressData;

@@ -11,4 +11,7 @@ pub mod error;
 pub mod multisig;
 
 pub use address::{parse_btc_address, BitcoinNetwork, EthAddress, SingleKeyType};
+pub use bip137::Bip137Match;
+pub use bip322::{Bip322Proof, Bip322Variant};
 pub use error::SchemeError;
+pub use multisig::{MultisigMatch, MultisigWrapping};

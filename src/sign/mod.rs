@@ -1,3 +1,291 @@
-//! `porsign sign`: work through a reserves list on a signer and append every proof to the bundle.
+//! `porsign sign`: work through a reserves list on one or more devices and append every proof
+//! to the bundle, never losing finished work and never signing an address twice.
+//!
+//! Each entry is written and fsynced before the next request goes to a device, so a run stopped
+//! by Ctrl-C, an unplugged device or a rejection resumes with the same command from the file.
 
+pub mod progress;
+pub mod prove;
 pub mod reserves;
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::app::DeviceError;
+use crate::bundle::{BundleError, BundleWriter, Chain, Header, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::challenge::Challenge;
+use crate::device::Transport;
+
+pub use progress::Progress;
+pub use prove::Session;
+pub use reserves::{KeySource, Reserve};
+
+/// Why signing stopped. Everything signed before it is in the bundle.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    #[error("{address}: {source}")]
+    Device {
+        address: String,
+        #[source]
+        source: DeviceError,
+    },
+    #[error("opening the device: {0}")]
+    Open(#[source] DeviceError),
+    #[error("reserves list line {line}: the device's key at {path} does not produce {address}; refusing to sign")]
+    AddressMismatch {
+        line: u64,
+        address: String,
+        path: String,
+    },
+    #[error("{address}: the device's signature does not verify on the host ({reason}); nothing was written for it")]
+    HostVerify { address: String, reason: String },
+    #[error("reserves list line {line}: {reason}")]
+    Reserve { line: u64, reason: String },
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error("{path} holds a bundle for another challenge (sha256 {found}); use another output file")]
+    OtherChallenge { path: String, found: String },
+}
+
+impl SignError {
+    /// The device error inside, if any (for exit codes).
+    pub fn device_error(&self) -> Option<&DeviceError> {
+        match self {
+            SignError::Device { source, .. } | SignError::Open(source) => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SignSummary {
+    /// Entries appended by this run.
+    pub signed: u64,
+    /// Entries that were already in the bundle (a resumed run skips them).
+    pub already_done: u64,
+    /// Rows this run's devices cannot sign (other chain or network, other device, other app).
+    pub left_for_others: Vec<(Chain, u64)>,
+    /// Whether the bundle got its footer (every row is done).
+    pub finished: bool,
+    pub entries: u64,
+}
+
+/// Opens the bundle at `output` for this challenge: a new one, or the one a stopped run left.
+pub fn open_bundle(
+    output: &Path,
+    challenge: &Challenge,
+    custodian: &str,
+) -> Result<(BundleWriter, u64), SignError> {
+    if output.exists() {
+        let (writer, state) = match BundleWriter::resume(output) {
+            Ok(x) => x,
+            Err(BundleError::Finished { .. }) => {
+                return Err(SignError::Bundle(BundleError::Finished {
+                    path: output.display().to_string(),
+                }))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if state.header.challenge != challenge.message {
+            return Err(SignError::OtherChallenge {
+                path: output.display().to_string(),
+                found: state.header.challenge_sha256,
+            });
+        }
+        return Ok((writer, state.entries));
+    }
+    let header = Header {
+        format: BUNDLE_FORMAT.into(),
+        version: BUNDLE_VERSION,
+        challenge: challenge.message.clone(),
+        challenge_sha256: challenge.message_sha256(),
+        custodian: custodian.to_owned(),
+        created_at: now_rfc3339(),
+        tool: format!("porsign {}", env!("CARGO_PKG_VERSION")),
+    };
+    Ok((BundleWriter::create(output, &header)?, 0))
+}
+
+/// The current time as RFC 3339 UTC, to the second.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
+/// Signs every row the given devices can sign, appending to `writer`. Single-key rows are shared
+/// out between devices (each device takes the next row it can sign); multisig rows are signed
+/// by each cosigner device present, and written once as one entry carrying its signatures.
+///
+/// On the first error the run stops (other devices finish the row they are on) and the error is
+/// returned; what was written stays written.
+pub fn sign_all(
+    sessions: &mut [Session<'_>],
+    reserves: &[Reserve],
+    challenge: &Challenge,
+    writer: BundleWriter,
+    progress: &dyn Progress,
+) -> Result<SignSummary, SignError> {
+    let message = challenge.message.as_bytes();
+    let already_done = reserves
+        .iter()
+        .filter(|r| writer.contains(r.chain, &r.network, &r.address))
+        .count() as u64;
+    let pending: Vec<&Reserve> = reserves
+        .iter()
+        .filter(|r| !writer.contains(r.chain, &r.network, &r.address))
+        .collect();
+    let signable: Vec<&Reserve> = pending
+        .iter()
+        .copied()
+        .filter(|r| sessions.iter().any(|s| s.can_sign(r)))
+        .collect();
+    progress.start(signable.len() as u64);
+
+    let queue: Mutex<VecDeque<&Reserve>> = Mutex::new(
+        signable
+            .iter()
+            .copied()
+            .filter(|r| matches!(r.key, KeySource::Path(_)))
+            .collect(),
+    );
+    let writer = Mutex::new(writer);
+    let failed: Mutex<Option<SignError>> = Mutex::new(None);
+    let signed = Mutex::new(0u64);
+
+    // Single-key rows: one worker per device, pulling from a shared queue.
+    std::thread::scope(|scope| {
+        for session in sessions.iter_mut() {
+            let (queue, writer, failed, signed) = (&queue, &writer, &failed, &signed);
+            scope.spawn(move || {
+                loop {
+                    if lock(failed).is_some() {
+                        break;
+                    }
+                    let next = {
+                        let mut q = lock(queue);
+                        let pos = q.iter().position(|r| session.can_sign(r));
+                        pos.and_then(|p| q.remove(p))
+                    };
+                    let Some(reserve) = next else { break };
+                    progress.working_on(&reserve.address);
+                    match session
+                        .prove(reserve, message)
+                        .and_then(|entry| lock(writer).append(entry).map_err(SignError::from))
+                    {
+                        Ok(_) => {
+                            *lock(signed) += 1;
+                            progress.advance();
+                        }
+                        Err(e) => {
+                            let mut f = lock(failed);
+                            if f.is_none() {
+                                *f = Some(e);
+                            }
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        progress.finish();
+        return Err(e);
+    }
+
+    // Multisig rows: every cosigner device present signs; one entry per address.
+    let mut writer = writer.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut signed = signed.into_inner().unwrap_or_else(|p| p.into_inner());
+    for reserve in signable.iter().filter(|r| matches!(r.key, KeySource::Multisig(_))) {
+        progress.working_on(&reserve.address);
+        let mut entry: Option<crate::bundle::Entry> = None;
+        for session in sessions.iter_mut().filter(|s| s.can_sign(reserve)) {
+            let share = match session.prove(reserve, message) {
+                Ok(share) => share,
+                Err(e) => {
+                    progress.finish();
+                    return Err(e);
+                }
+            };
+            match &mut entry {
+                None => entry = Some(share),
+                Some(e) => {
+                    e.signatures.extend(share.signatures);
+                    // The entry now speaks for several devices.
+                    e.path = None;
+                    e.fingerprint = None;
+                }
+            }
+        }
+        if let Some(e) = entry {
+            writer.append(e)?;
+            signed += 1;
+            progress.advance();
+        }
+    }
+    progress.finish();
+
+    let left: Vec<&Reserve> = reserves
+        .iter()
+        .filter(|r| !writer.contains(r.chain, &r.network, &r.address))
+        .filter(|r| !sessions.iter().any(|s| s.can_sign(r)))
+        .filter(|r| belongs_to_this_bundle(r, sessions))
+        .collect();
+    let mut left_for_others: Vec<(Chain, u64)> = Vec::new();
+    for r in &left {
+        match left_for_others.iter_mut().find(|(c, _)| *c == r.chain) {
+            Some((_, n)) => *n += 1,
+            None => left_for_others.push((r.chain, 1)),
+        }
+    }
+    let entries = writer.entries();
+    let finished = left.is_empty();
+    if finished {
+        writer.finish()?;
+    }
+    Ok(SignSummary {
+        signed,
+        already_done,
+        left_for_others,
+        finished,
+        entries,
+    })
+}
+
+/// Whether a row the current sessions cannot sign is still owed by this bundle. Rows routed to
+/// another device's fingerprint, and multisig rows for which this device holds no key, belong
+/// to the other devices' bundles (merged later). Rows of another chain or network, with no
+/// routing to rule them out, wait for the right app: the bundle is not finished without them.
+fn belongs_to_this_bundle(reserve: &Reserve, sessions: &[Session<'_>]) -> bool {
+    let fingerprints: Vec<[u8; 4]> = sessions.iter().filter_map(|s| s.fingerprint()).collect();
+    if let Some(want) = reserve.fingerprint {
+        if !fingerprints.is_empty() && !fingerprints.contains(&want) {
+            return false;
+        }
+    }
+    if let KeySource::Multisig(d) = &reserve.key {
+        if !fingerprints.is_empty() && fingerprints.iter().all(|f| !prove::holds_key(d, *f)) {
+            return false;
+        }
+    }
+    true
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Opens a session on each transport, checking the app.
+pub fn open_sessions<'t>(
+    transports: &'t mut [Box<dyn Transport + Send>],
+) -> Result<Vec<Session<'t>>, SignError> {
+    transports
+        .iter_mut()
+        .map(|t| Session::open(&mut **t).map_err(SignError::Open))
+        .collect()
+}

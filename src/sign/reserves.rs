@@ -72,6 +72,9 @@ pub struct Reserve {
     pub address: String,
     pub key: KeySource,
     pub amount: Option<String>,
+    /// Master fingerprint of the device that holds this key, when the list routes rows to
+    /// devices (several devices or cosigners working on one list).
+    pub fingerprint: Option<[u8; 4]>,
 }
 
 /// Reads and checks a reserves CSV.
@@ -100,6 +103,7 @@ pub fn parse_csv<R: std::io::Read>(input: R) -> Result<Vec<Reserve>, ReservesErr
     let path_col = column("path").ok_or(ReservesError::MissingColumn("path"))?;
     let descriptor_col = column("descriptor");
     let amount_col = column("amount");
+    let fingerprint_col = column("fingerprint");
 
     let mut rows = Vec::new();
     let mut seen: HashMap<(Chain, String), u64> = HashMap::new();
@@ -134,6 +138,9 @@ pub fn parse_csv<R: std::io::Read>(input: R) -> Result<Vec<Reserve>, ReservesErr
         let path = cell(Some(path_col));
         let descriptor = cell(descriptor_col);
         let amount = cell(amount_col);
+        let fingerprint = cell(fingerprint_col)
+            .map(|f| parse_fingerprint(&f).ok_or_else(|| field("fingerprint", format!("{f:?} is not 8 hex digits"))))
+            .transpose()?;
         if let Some(a) = &amount {
             crate::bundle::verify::check_amount(a).map_err(|e| field("amount", e.to_string()))?;
         }
@@ -171,9 +178,16 @@ pub fn parse_csv<R: std::io::Read>(input: R) -> Result<Vec<Reserve>, ReservesErr
             address,
             key,
             amount,
+            fingerprint,
         });
     }
     Ok(rows)
+}
+
+/// Parses a master fingerprint written as 8 hex digits.
+pub fn parse_fingerprint(text: &str) -> Option<[u8; 4]> {
+    let bytes = hex::decode(text).ok()?;
+    bytes.try_into().ok()
 }
 
 /// Checks an address for its chain and network, and that a multisig descriptor produces it.
@@ -288,6 +302,7 @@ pub fn enumerate_descriptor(
             address: address.to_string(),
             key: KeySource::Path(path),
             amount: None,
+            fingerprint: None,
         });
     }
     Ok(rows)

@@ -1,4 +1,5 @@
 //! Bundle v1: the known-answer bundle of real Ledger signatures, the rejection cases the
+#![allow(clippy::indexing_slicing)] // tests index known fixtures; a panic is a test failure.
 //! verifier must catch, the tampering sweep, and the JSON schema.
 
 mod rejections;

@@ -1,4 +1,5 @@
 //! The `porsign` binary end to end: exit codes, where output goes, `--json` documents.
+#![allow(clippy::indexing_slicing)] // tests index known fixtures; a panic is a test failure.
 
 use std::path::Path;
 use std::process::{Command, Output};

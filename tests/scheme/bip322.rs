@@ -366,6 +366,49 @@ mod constructed {
     }
 
     #[test]
+    fn p2sh_p2wpkh_simple_proof_of_pre_1_0_signers() {
+        // Pre-1.0 BIP-322 allowed simple proofs for P2SH-wrapped segwit: the witness alone,
+        // the redeem script implied by the pubkey.
+        let pk = CompressedPublicKey(key().public_key(SECP256K1));
+        let address = Address::p2shwpkh(&pk, Network::Bitcoin);
+        let spend = bip322::to_spend(MSG, &address.script_pubkey());
+        let sign = bip322::to_sign(&spend);
+        let wpkh_spk = ScriptBuf::new_p2wpkh(&pk.wpubkey_hash());
+        let sighash = SighashCache::new(&sign)
+            .p2wpkh_signature_hash(0, &wpkh_spk, Amount::ZERO, EcdsaSighashType::All)
+            .unwrap();
+        let sig = SECP256K1.sign_ecdsa(&Message::from(sighash), &key());
+        let mut der = sig.serialize_der().to_vec();
+        der.push(0x01);
+        let w = Witness::from_slice(&[der, pk.to_bytes().to_vec()]);
+        for prefix in ["", "smp"] {
+            assert_eq!(
+                bip322::verify(MSG, &address, &encode(prefix, &w)),
+                Ok(Bip322Variant::Simple)
+            );
+        }
+        // The native address of the same key needs its own sighash: this witness fails there.
+        let native = Address::p2wpkh(&pk, Network::Bitcoin);
+        assert!(matches!(
+            bip322::verify(MSG, &native, &encode("smp", &w)),
+            Err(SchemeError::Bip322Invalid(_))
+        ));
+        // Another P2SH address: no redeem script implied by the witness hashes to it.
+        let other = Address::p2shwpkh(
+            &CompressedPublicKey(
+                SecretKey::from_slice(&[0x22; 32])
+                    .unwrap()
+                    .public_key(SECP256K1),
+            ),
+            Network::Bitcoin,
+        );
+        assert!(matches!(
+            bip322::verify(MSG, &other, &encode("smp", &w)),
+            Err(SchemeError::Bip322Invalid(_))
+        ));
+    }
+
+    #[test]
     fn ecdsa_sighash_all_low_s_only() {
         let (a, sig) = p2wpkh_proof(EcdsaSighashType::All, false);
         assert_eq!(bip322::verify(MSG, &a, &sig), Ok(Bip322Variant::Simple));
@@ -391,7 +434,7 @@ mod constructed {
         let address = Address::p2tr(SECP256K1, internal, None, Network::Bitcoin);
         let spend = bip322::to_spend(MSG, &address.script_pubkey());
         let sign = bip322::to_sign(&spend);
-        let tweaked = kp.tap_tweak(SECP256K1, None).to_inner();
+        let tweaked = kp.tap_tweak(SECP256K1, None).to_keypair();
         for (ty, ok) in [
             (TapSighashType::Default, true),
             (TapSighashType::All, true),

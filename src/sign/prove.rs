@@ -1,0 +1,407 @@
+//! Proving one reserve on one device: ask the device for the key at the listed path, refuse if it
+//! does not produce the listed address, sign the challenge, re-verify the signature on the host,
+//! and only then hand back the bundle entry.
+
+use std::str::FromStr;
+
+use bitcoin::base64::Engine;
+use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint};
+use bitcoin::secp256k1::SECP256K1;
+use bitcoin::{Address, CompressedPublicKey, PublicKey};
+use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
+use miniscript::ForEachKey;
+
+use super::reserves::{KeySource, Reserve};
+use super::SignError;
+use crate::app::{btc, eth, DeviceError};
+use crate::bundle::verify::bitcoin_network;
+use crate::bundle::{Chain, Entry, Scheme};
+use crate::device::Transport;
+use crate::scheme::{self, BitcoinNetwork, EthAddress};
+
+/// A device with a known app open.
+pub enum Session<'t> {
+    Bitcoin {
+        transport: &'t mut (dyn Transport + Send),
+        testnet: bool,
+        fingerprint: [u8; 4],
+    },
+    Ethereum {
+        transport: &'t mut (dyn Transport + Send),
+    },
+}
+
+impl<'t> Session<'t> {
+    /// Finds out which app is open and makes a session for it.
+    pub fn open(transport: &'t mut (dyn Transport + Send)) -> Result<Self, DeviceError> {
+        let info = crate::app::app_info(transport)?;
+        match info.name.as_str() {
+            "Ethereum" => {
+                eth::check_app(transport)?;
+                Ok(Session::Ethereum { transport })
+            }
+            "BOLOS" => Err(DeviceError::NoApp {
+                expected: "Bitcoin or Ethereum".into(),
+            }),
+            _ => {
+                let app = btc::check_app(transport)?;
+                let fingerprint = btc::master_fingerprint(transport)?;
+                Ok(Session::Bitcoin {
+                    transport,
+                    testnet: app.testnet,
+                    fingerprint,
+                })
+            }
+        }
+    }
+
+    /// The chain this session signs for.
+    pub fn chain(&self) -> Chain {
+        match self {
+            Session::Bitcoin { .. } => Chain::Bitcoin,
+            Session::Ethereum { .. } => Chain::Ethereum,
+        }
+    }
+
+    /// The device's master fingerprint, where the open app tells it.
+    pub fn fingerprint(&self) -> Option<[u8; 4]> {
+        match self {
+            Session::Bitcoin { fingerprint, .. } => Some(*fingerprint),
+            Session::Ethereum { .. } => None,
+        }
+    }
+
+    /// A short name for messages: "Bitcoin app (f5acc2fd)".
+    pub fn describe(&self) -> String {
+        match self {
+            Session::Bitcoin {
+                testnet,
+                fingerprint,
+                ..
+            } => format!(
+                "{} app, device {}",
+                if *testnet { "Bitcoin Test" } else { "Bitcoin" },
+                hex::encode(fingerprint)
+            ),
+            Session::Ethereum { .. } => "Ethereum app".into(),
+        }
+    }
+
+    /// Whether this session can sign `reserve` at all: right chain and network, routed to this
+    /// device, and (for multisig) the device is one of the cosigners.
+    pub fn can_sign(&self, reserve: &Reserve) -> bool {
+        if reserve.chain != self.chain() {
+            return false;
+        }
+        if let (Some(want), Some(have)) = (reserve.fingerprint, self.fingerprint()) {
+            if want != have {
+                return false;
+            }
+        }
+        match self {
+            Session::Bitcoin {
+                testnet,
+                fingerprint,
+                ..
+            } => {
+                let mainnet_row = reserve.network == "mainnet";
+                if mainnet_row == *testnet {
+                    return false;
+                }
+                match &reserve.key {
+                    KeySource::Path(_) => true,
+                    KeySource::Multisig(d) => holds_key(d, *fingerprint),
+                }
+            }
+            Session::Ethereum { .. } => true,
+        }
+    }
+
+    /// Proves one reserve and returns its host-verified entry.
+    pub fn prove(&mut self, reserve: &Reserve, message: &[u8]) -> Result<Entry, SignError> {
+        match self {
+            Session::Bitcoin {
+                transport,
+                fingerprint,
+                ..
+            } => prove_bitcoin(&mut **transport, *fingerprint, reserve, message),
+            Session::Ethereum { transport } => prove_ethereum(&mut **transport, reserve, message),
+        }
+    }
+}
+
+fn bitcoin_network_of(reserve: &Reserve) -> Result<BitcoinNetwork, SignError> {
+    serde_json::from_value(serde_json::Value::String(reserve.network.clone())).map_err(|_| {
+        SignError::Reserve {
+            line: reserve.line,
+            reason: format!("{:?} is not a Bitcoin network", reserve.network),
+        }
+    })
+}
+
+fn device_err(reserve: &Reserve, source: DeviceError) -> SignError {
+    SignError::Device {
+        address: reserve.address.clone(),
+        source,
+    }
+}
+
+fn host_check(reserve: &Reserve, reason: String) -> SignError {
+    SignError::HostVerify {
+        address: reserve.address.clone(),
+        reason,
+    }
+}
+
+fn entry_for(reserve: &Reserve, scheme: Scheme, signatures: Vec<String>) -> Entry {
+    Entry {
+        index: 0,
+        chain: reserve.chain,
+        network: reserve.network.clone(),
+        address: reserve.address.clone(),
+        scheme: scheme.as_str().to_owned(),
+        signatures,
+        pubkey: None,
+        script: None,
+        descriptor: None,
+        path: None,
+        fingerprint: None,
+        amount: reserve.amount.clone(),
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    bitcoin::base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn prove_bitcoin(
+    transport: &mut dyn Transport,
+    fingerprint: [u8; 4],
+    reserve: &Reserve,
+    message: &[u8],
+) -> Result<Entry, SignError> {
+    let network = bitcoin_network_of(reserve)?;
+    let address = scheme::parse_btc_address(&reserve.address, network).map_err(|e| {
+        SignError::Reserve {
+            line: reserve.line,
+            reason: e.to_string(),
+        }
+    })?;
+    match &reserve.key {
+        KeySource::Path(path) => {
+            prove_single_key(transport, fingerprint, reserve, &address, path, network, message)
+        }
+        KeySource::Multisig(descriptor) => {
+            prove_multisig_share(transport, fingerprint, reserve, descriptor, message)
+        }
+    }
+}
+
+/// What a listed single-key address is, given the key the device holds at its path.
+fn address_kind_matches(address: &Address, key: &CompressedPublicKey, network: BitcoinNetwork) -> Option<&'static str> {
+    let net = bitcoin_network(network);
+    let candidates = [
+        ("p2pkh", Address::p2pkh(key, net)),
+        ("p2sh-p2wpkh", Address::p2shwpkh(key, net)),
+        ("p2wpkh", Address::p2wpkh(key, net)),
+        ("p2tr", Address::p2tr(SECP256K1, key.0.x_only_public_key().0, None, net)),
+    ];
+    candidates
+        .into_iter()
+        .find(|(_, a)| a == address)
+        .map(|(kind, _)| kind)
+}
+
+fn prove_single_key(
+    transport: &mut dyn Transport,
+    fingerprint: [u8; 4],
+    reserve: &Reserve,
+    address: &Address,
+    path: &DerivationPath,
+    network: BitcoinNetwork,
+    message: &[u8],
+) -> Result<Entry, SignError> {
+    // The device derives the key; porsign never trusts the list alone.
+    let xpub = btc::xpub(transport, path, false).map_err(|e| device_err(reserve, e))?;
+    let key = CompressedPublicKey(xpub.public_key);
+    let kind = address_kind_matches(address, &key, network).ok_or_else(|| SignError::AddressMismatch {
+        line: reserve.line,
+        address: reserve.address.clone(),
+        path: format!("m/{path}"),
+    })?;
+    let mut entry = if kind == "p2tr" {
+        let signature = prove_taproot(transport, fingerprint, reserve, address, path, message)?;
+        entry_for(reserve, Scheme::Bip322, vec![signature])
+    } else {
+        let sig = btc::sign_message(transport, path, message).map_err(|e| device_err(reserve, e))?;
+        let signature = b64(&sig);
+        let matched = scheme::bip137::verify(message, address, &signature)
+            .map_err(|e| host_check(reserve, e.to_string()))?;
+        if matched.pubkey.inner != key.0 {
+            return Err(host_check(reserve, "signed by another key than the one at the path".into()));
+        }
+        let mut entry = entry_for(reserve, Scheme::Bip137, vec![signature]);
+        entry.pubkey = Some(key.to_string());
+        entry
+    };
+    entry.path = Some(format!("m/{path}"));
+    entry.fingerprint = Some(hex::encode(fingerprint));
+    Ok(entry)
+}
+
+/// BIP-322 simple proof for a BIP-86 taproot address through SIGN_PSBT, the only way a Ledger
+/// proves a taproot key: the app signs the `to_sign` transaction (one OP_RETURN output, all
+/// values zero) and yields the Schnorr signature that becomes the witness.
+fn prove_taproot(
+    transport: &mut dyn Transport,
+    fingerprint: [u8; 4],
+    reserve: &Reserve,
+    address: &Address,
+    path: &DerivationPath,
+    message: &[u8],
+) -> Result<String, SignError> {
+    let steps: Vec<ChildNumber> = path.into_iter().copied().collect();
+    let (account, tail) = match steps.as_slice() {
+        [a, b, c, change, index] if change.is_normal() && index.is_normal() => {
+            (DerivationPath::from(vec![*a, *b, *c]), (u32::from(*change), u32::from(*index)))
+        }
+        _ => {
+            return Err(SignError::Reserve {
+                line: reserve.line,
+                reason: format!(
+                    "taproot proofs go through the app's tr(@0/**) policy, which needs a path m/86'/coin'/account'/change/index, not m/{path}"
+                ),
+            })
+        }
+    };
+    let account_xpub = btc::xpub(transport, &account, false).map_err(|e| device_err(reserve, e))?;
+    let policy = firmware_msgs::btc::WalletPolicy::single_key(
+        firmware_msgs::btc::SingleKeyPolicy::Tr,
+        firmware_msgs::btc::KeyInfo::new(fingerprint, btc::wire_path(&account).map_err(|e| device_err(reserve, e))?, account_xpub.to_string()),
+    );
+    let internal_key = account_xpub
+        .derive_pub(SECP256K1, &[ChildNumber::from_normal_idx(tail.0).map_err(|e| host_check(reserve, e.to_string()))?, ChildNumber::from_normal_idx(tail.1).map_err(|e| host_check(reserve, e.to_string()))?])
+        .map_err(|e| host_check(reserve, e.to_string()))?
+        .public_key
+        .x_only_public_key()
+        .0;
+
+    let to_spend = scheme::bip322::to_spend(message, &address.script_pubkey());
+    let to_sign = scheme::bip322::to_sign(&to_spend);
+    let mut psbt = bitcoin::Psbt::from_unsigned_tx(to_sign)
+        .map_err(|e| host_check(reserve, format!("to_sign psbt: {e}")))?;
+    let input = psbt
+        .inputs
+        .first_mut()
+        .ok_or_else(|| host_check(reserve, "to_sign has no input".into()))?;
+    input.witness_utxo = to_spend.output.first().cloned();
+    input.tap_internal_key = Some(internal_key);
+    input
+        .tap_key_origins
+        .insert(internal_key, (Vec::new(), (Fingerprint::from(fingerprint), path.clone())));
+    let reply = btc::sign_psbt(transport, &psbt.serialize(), &policy).map_err(|e| device_err(reserve, e))?;
+    let schnorr = reply
+        .yielded
+        .iter()
+        .find_map(|item| match item {
+            firmware_msgs::btc::YieldedItem::PartialSignature {
+                input_index: 0,
+                signature,
+                ..
+            } => Some(signature.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| host_check(reserve, "the device yielded no signature for the proof".into()))?;
+    let mut witness = bitcoin::Witness::new();
+    witness.push(&schnorr);
+    let signature = b64(&bitcoin::consensus::encode::serialize(&witness));
+    scheme::bip322::verify(message, address, &signature).map_err(|e| host_check(reserve, e.to_string()))?;
+    Ok(signature)
+}
+
+/// Whether the device with this master fingerprint holds one of the multisig's keys.
+pub fn holds_key(descriptor: &str, fingerprint: [u8; 4]) -> bool {
+    own_multisig_key(descriptor, fingerprint).is_some()
+}
+
+/// The key of `descriptor` whose origin fingerprint is the device's: its full path and pubkey.
+fn own_multisig_key(descriptor: &str, fingerprint: [u8; 4]) -> Option<(DerivationPath, PublicKey)> {
+    let parsed = Descriptor::<DescriptorPublicKey>::from_str(descriptor).ok()?;
+    let definite = parsed.at_derivation_index(0).ok()?;
+    let mut found = None;
+    definite.for_each_key(|k| {
+        if k.master_fingerprint().to_bytes() == fingerprint {
+            if let (Some(path), Ok(pk)) = (k.full_derivation_path(), k.derive_public_key(SECP256K1)) {
+                found = Some((path, pk));
+            }
+        }
+        true
+    });
+    found
+}
+
+fn prove_multisig_share(
+    transport: &mut dyn Transport,
+    fingerprint: [u8; 4],
+    reserve: &Reserve,
+    descriptor: &str,
+    message: &[u8],
+) -> Result<Entry, SignError> {
+    let (path, listed_key) = own_multisig_key(descriptor, fingerprint).ok_or_else(|| SignError::Reserve {
+        line: reserve.line,
+        reason: format!("the device {} holds none of this multisig's keys", hex::encode(fingerprint)),
+    })?;
+    let xpub = btc::xpub(transport, &path, false).map_err(|e| device_err(reserve, e))?;
+    if xpub.public_key != listed_key.inner {
+        return Err(SignError::AddressMismatch {
+            line: reserve.line,
+            address: reserve.address.clone(),
+            path: format!("m/{path}"),
+        });
+    }
+    let sig = btc::sign_message(transport, &path, message).map_err(|e| device_err(reserve, e))?;
+    let digest = scheme::bip137::message_hash(message);
+    let (signer, _) = scheme::bip137::recover(&digest, &sig).map_err(|e| host_check(reserve, e.to_string()))?;
+    if signer.inner != listed_key.inner {
+        return Err(host_check(reserve, "the signature recovers another key than the cosigner's".into()));
+    }
+    let mut entry = entry_for(reserve, Scheme::Bip137Multisig, vec![b64(&sig)]);
+    entry.descriptor = Some(descriptor.to_owned());
+    entry.path = Some(format!("m/{path}"));
+    entry.fingerprint = Some(hex::encode(fingerprint));
+    Ok(entry)
+}
+
+fn prove_ethereum(
+    transport: &mut dyn Transport,
+    reserve: &Reserve,
+    message: &[u8],
+) -> Result<Entry, SignError> {
+    let KeySource::Path(path) = &reserve.key else {
+        return Err(SignError::Reserve {
+            line: reserve.line,
+            reason: "an Ethereum row needs a path".into(),
+        });
+    };
+    let listed = EthAddress::from_str(&reserve.address).map_err(|e| SignError::Reserve {
+        line: reserve.line,
+        reason: e.to_string(),
+    })?;
+    let reply = eth::address(transport, path, false).map_err(|e| device_err(reserve, e))?;
+    let device_address = EthAddress::from_str(&format!("0x{}", reply.address))
+        .map_err(|e| host_check(reserve, format!("address from the device: {e}")))?;
+    if device_address != listed {
+        return Err(SignError::AddressMismatch {
+            line: reserve.line,
+            address: reserve.address.clone(),
+            path: format!("m/{path}"),
+        });
+    }
+    let sig = eth::sign_personal(transport, path, message).map_err(|e| device_err(reserve, e))?;
+    let signature = format!("0x{}", hex::encode(sig.to_rsv()));
+    scheme::eip191::verify(message, &listed, &signature).map_err(|e| host_check(reserve, e.to_string()))?;
+    let mut entry = entry_for(reserve, Scheme::Eip191, vec![signature]);
+    entry.pubkey = Some(hex::encode(&reply.public_key));
+    entry.path = Some(format!("m/{path}"));
+    Ok(entry)
+}
