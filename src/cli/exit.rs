@@ -19,6 +19,9 @@ pub enum Exit {
     App = 5,
     /// A signature from the device did not verify on the host: nothing was written for it.
     BadDeviceSignature = 6,
+    /// The device's key at the listed path does not produce the listed address: nothing was
+    /// signed for it.
+    AddressMismatch = 7,
     /// A bug in porsign.
     Internal = 70,
 }
@@ -38,6 +41,7 @@ impl Exit {
             Exit::Rejected => "rejected",
             Exit::App => "app",
             Exit::BadDeviceSignature => "bad-device-signature",
+            Exit::AddressMismatch => "address-mismatch",
             Exit::Internal => "internal",
         }
     }

@@ -1,9 +1,11 @@
 //! The command line: clap definitions, dispatch, and the one place errors become messages and
 //! exit codes. Results go to stdout, diagnostics to stderr.
 
+mod bundle_cmd;
 mod challenge_cmd;
 pub mod exit;
 mod output;
+pub mod sign_cmd;
 mod verify_cmd;
 
 use std::path::PathBuf;
@@ -27,8 +29,9 @@ pub struct Cli {
 }
 
 const EXIT_CODES_HELP: &str = "Exit codes: 0 ok, 1 verification failed, 2 unusable input, \
-3 device/transport error, 4 rejected on the device, 5 device locked or wrong/old app, \
-6 a device signature failed host re-verification, 70 internal error.";
+3 device/transport error, 4 rejected on the device, 5 device locked or wrong/old app or \
+refused path, 6 a device signature failed host re-verification, 7 the device's key does not \
+produce a listed address, 70 internal error.";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -37,6 +40,11 @@ pub enum Command {
     Challenge(ChallengeCommand),
     /// Verify an attestation bundle against the challenge.
     Verify(VerifyArgs),
+    /// Sign the challenge with the key of every reserve address on the named devices.
+    Sign(sign_cmd::SignArgs),
+    /// Work with bundles (merge cosigners' partial bundles).
+    #[command(subcommand)]
+    Bundle(bundle_cmd::BundleCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,5 +120,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Challenge(ChallengeCommand::New(args)) => challenge_cmd::new(&out, args),
         Command::Challenge(ChallengeCommand::Show(args)) => challenge_cmd::show(&out, args),
         Command::Verify(args) => verify_cmd::run(&out, args),
+        Command::Sign(args) => sign_cmd::run(&out, args),
+        Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),
     }
 }

@@ -7,11 +7,13 @@
 pub mod hid;
 pub mod replay;
 pub mod speculos;
+pub mod spec;
 pub mod transcript;
 
 use std::time::Duration;
 
 pub use replay::ReplayTransport;
+pub use spec::DeviceSpec;
 pub use speculos::SpeculosTransport;
 pub use transcript::{Recorder, Transcript, TranscriptExchange};
 

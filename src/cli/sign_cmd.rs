@@ -1,0 +1,217 @@
+//! `porsign sign`: sign the challenge with every reserve address the named devices hold.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::output::Output;
+use super::{CliError, Exit};
+use crate::app::DeviceError;
+use crate::bundle::Chain;
+use crate::challenge::Challenge;
+use crate::device::{DeviceSpec, Recorder, Transport, TransportError};
+use crate::scheme::BitcoinNetwork;
+use crate::sign::{self, progress, SignError, SignSummary};
+
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// The challenge file every address signs.
+    #[arg(long)]
+    pub challenge: PathBuf,
+    /// Reserves list (CSV with header chain,network,address,path[,descriptor][,amount][,fingerprint]).
+    #[arg(long, required_unless_present = "descriptor")]
+    pub reserves: Option<PathBuf>,
+    /// Enumerate single-key addresses from a ranged descriptor instead, e.g.
+    /// "wpkh([f5acc2fd/84'/0'/0']xpub.../0/*)".
+    #[arg(long, requires = "range")]
+    pub descriptor: Option<String>,
+    /// Index range for --descriptor, START..END (END excluded).
+    #[arg(long, value_parser = parse_range)]
+    pub range: Option<(u32, u32)>,
+    /// Network of --descriptor addresses.
+    #[arg(long, default_value = "mainnet", value_parser = parse_network)]
+    pub network: BitcoinNetwork,
+    /// The bundle to write; an unfinished one with the same challenge is resumed.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Who holds the reserves (goes into the bundle header).
+    #[arg(long, default_value = "unnamed custodian")]
+    pub custodian: String,
+    /// Device to sign with: hid, hid:<index>, speculos, speculos:<host>:<port>. Repeat to sign
+    /// with several devices at once.
+    #[arg(long = "device", default_value = "hid")]
+    pub devices: Vec<DeviceSpec>,
+    /// Shorthand for --device speculos:<host:port>.
+    #[arg(long)]
+    pub speculos: Option<String>,
+    /// Record every APDU exchange to this transcript file (one device only).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// Seconds to wait for each device reply (the device may wait for a person).
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+}
+
+fn parse_range(s: &str) -> Result<(u32, u32), String> {
+    let (a, b) = s.split_once("..").ok_or("write the range as START..END")?;
+    let a = a.parse().map_err(|_| format!("{a:?} is not an index"))?;
+    let b = b.parse().map_err(|_| format!("{b:?} is not an index"))?;
+    Ok((a, b))
+}
+
+fn parse_network(s: &str) -> Result<BitcoinNetwork, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| format!("{s:?} is not mainnet, testnet, signet or regtest"))
+}
+
+#[derive(Serialize)]
+struct SignDoc {
+    output: String,
+    challenge_sha256: String,
+    signed: u64,
+    already_done: u64,
+    entries: u64,
+    finished: bool,
+    left_for_other_apps_or_devices: Vec<(String, u64)>,
+}
+
+pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
+    let challenge = Challenge::load(&args.challenge).map_err(|e| CliError::new(Exit::Input, &e))?;
+    let reserves = match (&args.reserves, &args.descriptor, args.range) {
+        (Some(path), _, _) => sign::reserves::load_csv(path),
+        (None, Some(d), Some((a, b))) => sign::reserves::enumerate_descriptor(d, args.network, a, b),
+        _ => {
+            return Err(CliError::msg(
+                Exit::Input,
+                "give --reserves FILE or --descriptor D --range A..B",
+            ))
+        }
+    }
+    .map_err(|e| CliError::new(Exit::Input, &e))?;
+
+    let mut specs = args.devices.clone();
+    if let Some(addr) = &args.speculos {
+        specs = vec![DeviceSpec::Speculos { addr: addr.clone() }];
+    }
+    if args.record.is_some() && specs.len() != 1 {
+        return Err(CliError::msg(Exit::Input, "--record takes exactly one device"));
+    }
+    // The operator compares this with the message shown on the device before approving.
+    let _ = writeln!(
+        std::io::stderr(),
+        "porsign: challenge sha256 {}\nporsign: message: {}",
+        challenge.message_sha256(),
+        challenge.message
+    );
+    let timeout = Duration::from_secs(args.timeout);
+    let mut transports: Vec<Box<dyn Transport + Send>> = Vec::new();
+    for spec in &specs {
+        let t = spec
+            .open(timeout)
+            .map_err(|e| transport_error(&e, &spec.to_string()))?;
+        transports.push(match &args.record {
+            Some(path) => Box::new(Recorder::new(t, path, &format!("porsign sign on {spec}"))),
+            None => t,
+        });
+    }
+    let summary = sign_with(&mut transports, &reserves, &challenge, &args.output, &args.custodian)?;
+    report(out, &summary, &args.output, &challenge);
+    Ok(Exit::Ok)
+}
+
+/// Opens sessions, the bundle, and signs; shared by `sign` and `demo`.
+pub fn sign_with(
+    transports: &mut [Box<dyn Transport + Send>],
+    reserves: &[sign::Reserve],
+    challenge: &Challenge,
+    output: &std::path::Path,
+    custodian: &str,
+) -> Result<SignSummary, CliError> {
+    let mut sessions = sign::open_sessions(transports).map_err(|e| sign_error(&e))?;
+    for s in &sessions {
+        let _ = writeln!(std::io::stderr(), "porsign: signing with the {}", s.describe());
+    }
+    let (writer, _) =
+        sign::open_bundle(output, challenge, custodian).map_err(|e| sign_error(&e))?;
+    let bar = progress::Bar::for_terminal();
+    let progress: &dyn sign::Progress = match &bar {
+        Some(b) => b,
+        None => &progress::Quiet,
+    };
+    sign::sign_all(&mut sessions, reserves, challenge, writer, progress).map_err(|e| sign_error(&e))
+}
+
+fn report(out: &Output, s: &SignSummary, output: &std::path::Path, challenge: &Challenge) {
+    let shown = output.display().to_string();
+    out.line(&format!(
+        "signed {} addresses ({} already done), {} entries in {shown}",
+        s.signed, s.already_done, s.entries
+    ));
+    for (chain, n) in &s.left_for_others {
+        let app = match chain {
+            Chain::Bitcoin => "the Bitcoin app (or another device)",
+            Chain::Ethereum => "the Ethereum app",
+        };
+        out.line(&format!(
+            "{n} {} rows still need {app}: open it and run the same command again",
+            chain.as_str()
+        ));
+    }
+    if s.finished {
+        out.line(&format!("bundle complete: porsign verify {shown} --challenge <challenge file>"));
+    }
+    out.document(
+        "sign-report",
+        &SignDoc {
+            output: shown,
+            challenge_sha256: challenge.message_sha256(),
+            signed: s.signed,
+            already_done: s.already_done,
+            entries: s.entries,
+            finished: s.finished,
+            left_for_other_apps_or_devices: s
+                .left_for_others
+                .iter()
+                .map(|(c, n)| (c.as_str().to_owned(), *n))
+                .collect(),
+        },
+    );
+}
+
+fn transport_error(e: &TransportError, device: &str) -> CliError {
+    let mut err = CliError::new(Exit::Device, e);
+    err.message = format!("{device}: {}", err.message);
+    err
+}
+
+/// The exit code of a device error: rejected 4; locked, wrong or old app, refused path 5;
+/// transport and protocol 3.
+pub fn device_exit(e: &DeviceError) -> Exit {
+    match e {
+        DeviceError::Rejected => Exit::Rejected,
+        DeviceError::Locked
+        | DeviceError::NoApp { .. }
+        | DeviceError::WrongApp { .. }
+        | DeviceError::AppTooOld { .. }
+        | DeviceError::PathRefused { .. } => Exit::App,
+        _ => Exit::Device,
+    }
+}
+
+pub fn sign_error(e: &SignError) -> CliError {
+    let exit = match e {
+        SignError::Device { source, .. } | SignError::Open(source) => device_exit(source),
+        SignError::AddressMismatch { .. } => Exit::AddressMismatch,
+        SignError::HostVerify { .. } => Exit::BadDeviceSignature,
+        _ => Exit::Input,
+    };
+    let mut err = CliError::new(exit, e);
+    if exit != Exit::Input {
+        err.message.push_str(
+            "\nporsign: everything signed before this is saved; run the same command again to resume",
+        );
+    }
+    err
+}

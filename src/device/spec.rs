@@ -1,0 +1,87 @@
+//! Naming a device on the command line: `hid`, `hid:<index>`, `speculos` (LEDGER_PROXY_ADDRESS /
+//! LEDGER_PROXY_PORT, else 127.0.0.1:9999) or `speculos:<host>:<port>`. There is no silent
+//! fallback from one kind to another: the device used is the one named.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::hid::HidTransport;
+use super::speculos::{SpeculosTransport, DEFAULT_PORT};
+use super::{Transport, TransportError};
+
+/// A device named on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceSpec {
+    Hid { index: usize },
+    Speculos { addr: String },
+}
+
+impl FromStr for DeviceSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once(':') {
+            None if s == "hid" => Ok(DeviceSpec::Hid { index: 0 }),
+            None if s == "speculos" => Ok(DeviceSpec::Speculos {
+                addr: SpeculosTransport::address_from_env()
+                    .unwrap_or_else(|| format!("127.0.0.1:{DEFAULT_PORT}")),
+            }),
+            Some(("hid", index)) => index
+                .parse()
+                .map(|index| DeviceSpec::Hid { index })
+                .map_err(|_| format!("{index:?} is not a device index")),
+            Some(("speculos", addr)) if addr.contains(':') => Ok(DeviceSpec::Speculos {
+                addr: addr.to_owned(),
+            }),
+            Some(("speculos", host)) => Ok(DeviceSpec::Speculos {
+                addr: format!("{host}:{DEFAULT_PORT}"),
+            }),
+            _ => Err(format!(
+                "{s:?}: name a device as hid, hid:<index>, speculos or speculos:<host>:<port>"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceSpec::Hid { index } => write!(f, "hid:{index}"),
+            DeviceSpec::Speculos { addr } => write!(f, "speculos:{addr}"),
+        }
+    }
+}
+
+impl DeviceSpec {
+    /// Opens the device. `timeout` bounds every wait for a reply (a person confirming).
+    pub fn open(&self, timeout: Duration) -> Result<Box<dyn Transport + Send>, TransportError> {
+        Ok(match self {
+            DeviceSpec::Hid { index } => Box::new(HidTransport::open(*index, timeout)?),
+            DeviceSpec::Speculos { addr } => Box::new(SpeculosTransport::connect(addr, timeout)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_form() {
+        assert_eq!("hid".parse(), Ok(DeviceSpec::Hid { index: 0 }));
+        assert_eq!("hid:2".parse(), Ok(DeviceSpec::Hid { index: 2 }));
+        assert_eq!(
+            "speculos:127.0.0.1:4000".parse(),
+            Ok(DeviceSpec::Speculos {
+                addr: "127.0.0.1:4000".into()
+            })
+        );
+        assert_eq!(
+            "speculos:localhost".parse(),
+            Ok(DeviceSpec::Speculos {
+                addr: "localhost:9999".into()
+            })
+        );
+        assert!("usb".parse::<DeviceSpec>().is_err());
+        assert!("hid:x".parse::<DeviceSpec>().is_err());
+    }
+}
