@@ -9,5 +9,6 @@ pub mod challenge;
 pub mod cli;
 pub mod device;
 pub mod emulator;
+pub mod okx;
 pub mod scheme;
 pub mod sign;

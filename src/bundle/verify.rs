@@ -57,6 +57,8 @@ pub enum EntryFailure {
     BadField { field: &'static str, reason: String },
     #[error("signature: {0}")]
     Signature(SchemeError),
+    #[error("field `signatures`: {signatures} signatures from only {distinct} distinct keys (a key's signature is listed twice)")]
+    RepeatedSigner { signatures: usize, distinct: usize },
     #[error("field `pubkey`: {pubkey} is not the key that signed ({signer})")]
     PubkeyMismatch { pubkey: String, signer: String },
     #[error("field `descriptor`: produces {produced}, not the entry's address")]
@@ -428,6 +430,14 @@ fn check_bitcoin_entry(
             let signatures: Vec<&str> = entry.signatures.iter().map(String::as_str).collect();
             let matched = scheme::multisig::verify(message, &address, &script, &signatures)
                 .map_err(EntryFailure::Signature)?;
+            // The threshold already counts each key once; an entry that lists a key's signature
+            // twice is still malformed, and a strict verifier says so.
+            if matched.signers.len() != signatures.len() {
+                return Err(EntryFailure::RepeatedSigner {
+                    signatures: signatures.len(),
+                    distinct: matched.signers.len(),
+                });
+            }
             Ok(Verified {
                 detail: format!("{}-of-{}", matched.threshold, matched.keys),
             })

@@ -9,6 +9,7 @@ pub mod bip322;
 pub mod eip191;
 pub mod error;
 pub mod multisig;
+pub mod okx;
 
 pub use address::{parse_btc_address, BitcoinNetwork, EthAddress, SingleKeyType};
 pub use bip137::Bip137Match;

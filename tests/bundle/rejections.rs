@@ -29,6 +29,19 @@ fn multisig_duplicated_signature_counts_once() {
 }
 
 #[test]
+fn multisig_repeated_signature_beside_a_valid_set_fails() {
+    // Two distinct cosigners already meet 2-of-3; a third copy of the first is still refused.
+    let lines = edit_line(&ledger_lines(), MULTISIG, |e| {
+        let first = e["signatures"][0].clone();
+        e["signatures"].as_array_mut().unwrap().push(first);
+    });
+    assert_eq!(
+        single_failure(&lines),
+        EntryFailure::RepeatedSigner { signatures: 3, distinct: 2 }
+    );
+}
+
+#[test]
 fn multisig_below_threshold_fails() {
     let lines = edit_line(&ledger_lines(), MULTISIG, |e| {
         let first = e["signatures"][0].clone();
