@@ -13,3 +13,5 @@ mod device;
 mod emulator;
 /// Known-answer tests for the signature schemes (BIP-137, BIP-322, EIP-191, multisig).
 mod scheme;
+/// OKX proof-of-reserves files: real samples, layouts, tampering, verify/import/bench CLI.
+mod okx;

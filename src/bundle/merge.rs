@@ -14,7 +14,7 @@ use super::model::{Entry, Header, Line, Scheme};
 use super::reader::{decode_line, LineReader};
 use super::verify::canonical_address;
 use super::writer::check_header_kind;
-use super::{BundleError, BundleWriter, EntriesDigest};
+use super::{BundleError, BundleWriter, BundleDigest};
 
 /// Why bundles could not be merged.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +68,7 @@ fn read_input(path: &Path) -> Result<Input, MergeError> {
     let mut reader = LineReader::new(std::io::BufReader::new(file));
     let mut header = None;
     let mut entries = Vec::new();
-    let mut digest = EntriesDigest::default();
+    let mut digest = BundleDigest::default();
     let mut footer = None;
     while let Some(raw) = reader.next_line().map_err(wrap)? {
         if !raw.complete {
@@ -80,6 +80,7 @@ fn read_input(path: &Path) -> Result<Input, MergeError> {
         match decode_line(raw.number, &raw.text).map_err(wrap)? {
             Line::Header(h) if header.is_none() => {
                 check_header_kind(&h).map_err(wrap)?;
+                digest.update(&raw.text);
                 header = Some(h);
             }
             Line::Header(_) => return Err(incomplete("a second header")),
@@ -93,7 +94,7 @@ fn read_input(path: &Path) -> Result<Input, MergeError> {
     let header = header.ok_or_else(|| wrap(BundleError::Empty))?;
     let footer = footer
         .ok_or_else(|| incomplete("no footer: the signing run is unfinished (resume it first)"))?;
-    if footer.entries != entries.len() as u64 || footer.entries_sha256 != digest.hex() {
+    if footer.entries != entries.len() as u64 || footer.sha256 != digest.hex() {
         return Err(incomplete(
             "the footer does not match the entries (edited or damaged)",
         ));

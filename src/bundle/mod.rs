@@ -64,11 +64,11 @@ pub enum BundleError {
     Resume { path: String, reason: String },
 }
 
-/// Running SHA-256 over entry lines, as the footer's `entries_sha256` defines it.
+/// Running SHA-256 over the header and entry lines, as the footer's `sha256` defines it.
 #[derive(Clone, Default)]
-pub struct EntriesDigest(sha2::Sha256);
+pub struct BundleDigest(sha2::Sha256);
 
-impl EntriesDigest {
+impl BundleDigest {
     pub fn update(&mut self, line: &str) {
         use sha2::Digest;
         self.0.update(line.as_bytes());

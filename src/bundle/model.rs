@@ -87,8 +87,9 @@ pub struct Entry {
 pub struct Footer {
     /// How many entry lines precede the footer.
     pub entries: u64,
-    /// SHA-256 over the exact bytes of every entry line, each followed by `\n`, lowercase hex.
-    pub entries_sha256: String,
+    /// SHA-256 over the exact bytes of every line before the footer (the header and every
+    /// entry), each followed by `\n`, lowercase hex.
+    pub sha256: String,
 }
 
 /// Any line of a bundle.

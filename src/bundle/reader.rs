@@ -176,7 +176,7 @@ mod tests {
     fn names_unknown_and_missing_fields() {
         let err = decode_line(
             4,
-            r#"{"type":"footer","entries":1,"entries_sha256":"00","x":1}"#,
+            r#"{"type":"footer","entries":1,"sha256":"00","x":1}"#,
         )
         .unwrap_err();
         assert!(
@@ -185,7 +185,7 @@ mod tests {
         );
         let err = decode_line(5, r#"{"type":"footer","entries":1}"#).unwrap_err();
         assert!(
-            matches!(&err, BundleError::Field { line: 5, field, .. } if field == "entries_sha256"),
+            matches!(&err, BundleError::Field { line: 5, field, .. } if field == "sha256"),
             "{err:?}"
         );
         let err = decode_line(6, r#"{"type":"nope"}"#).unwrap_err();

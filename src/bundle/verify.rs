@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::model::{Chain, Entry, Header, Line, Scheme};
 use super::reader::{decode_line, LineReader};
 use super::writer::check_header_kind;
-use super::{BundleError, EntriesDigest};
+use super::{BundleError, BundleDigest};
 use crate::scheme::{self, BitcoinNetwork, EthAddress, SchemeError};
 
 /// How long a header's `created_at` may lie ahead of the verifier's clock (clock skew).
@@ -80,7 +80,7 @@ pub enum EntryFailure {
     Truncated(String),
     #[error("footer counts {declared} entries, the file has {found}")]
     FooterCount { declared: u64, found: u64 },
-    #[error("footer `entries_sha256` does not match the entry lines (an entry was edited, dropped or added)")]
+    #[error("footer `sha256` does not match the lines before it (the header or an entry was edited, dropped or added)")]
     FooterDigest,
     #[error("a line follows the footer")]
     AfterFooter,
@@ -146,7 +146,7 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
         summary: BTreeMap::new(),
     };
     let expected_sha = sha256_hex(&opts.expected_message);
-    let mut digest = EntriesDigest::default();
+    let mut digest = BundleDigest::default();
     let mut seen: HashMap<[u8; 32], u64> = HashMap::new();
     let mut footer_seen = false;
     let mut last_line = 1u64;
@@ -162,6 +162,7 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
         }
     };
     check_header_kind(&header)?;
+    digest.update(&first.text);
     let bundle_failure = |line: u64, kind: EntryFailure| Failure {
         line,
         entry: None,
@@ -207,7 +208,7 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
                         },
                     ));
                 }
-                if footer.entries_sha256 != digest.hex() {
+                if footer.sha256 != digest.hex() {
                     report
                         .failures
                         .push(bundle_failure(raw.number, EntryFailure::FooterDigest));

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::model::{encode_line, Chain, Entry, Footer, Header, Line};
 use super::reader::{decode_line, LineReader};
-use super::{BundleError, EntriesDigest, BUNDLE_FORMAT, BUNDLE_VERSION};
+use super::{BundleError, BundleDigest, BUNDLE_FORMAT, BUNDLE_VERSION};
 
 /// The key under which an address counts as done: chain, network and the address as written.
 pub type AddressKey = (Chain, String, String);
@@ -28,7 +28,7 @@ pub struct ResumeState {
 pub struct BundleWriter {
     path: PathBuf,
     file: File,
-    digest: EntriesDigest,
+    digest: BundleDigest,
     entries: u64,
     done: HashSet<AddressKey>,
 }
@@ -56,11 +56,13 @@ impl BundleWriter {
         let mut writer = BundleWriter {
             path: path.to_owned(),
             file,
-            digest: EntriesDigest::default(),
+            digest: BundleDigest::default(),
             entries: 0,
             done: HashSet::new(),
         };
-        writer.write_durably(&encode_line(&Line::Header(header.clone())))?;
+        let header_line = encode_line(&Line::Header(header.clone()));
+        writer.write_durably(&header_line)?;
+        writer.digest.update(&header_line);
         // Make the new file's directory entry durable too, so a crash cannot lose the file.
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if let Ok(d) = File::open(dir) {
@@ -88,7 +90,7 @@ impl BundleWriter {
             })?;
         let mut reader = LineReader::new(BufReader::new(&mut file));
         let mut header = None;
-        let mut digest = EntriesDigest::default();
+        let mut digest = BundleDigest::default();
         let mut entries = 0u64;
         let mut done = HashSet::new();
         let mut good_len = 0u64;
@@ -101,6 +103,7 @@ impl BundleWriter {
             match decode_line(raw.number, &raw.text)? {
                 Line::Header(h) if raw.number == 1 => {
                     check_header_kind(&h)?;
+                    digest.update(&raw.text);
                     header = Some(h);
                 }
                 Line::Header(_) => {
@@ -189,7 +192,7 @@ impl BundleWriter {
     pub fn finish(mut self) -> Result<Footer, BundleError> {
         let footer = Footer {
             entries: self.entries,
-            entries_sha256: self.digest.hex(),
+            sha256: self.digest.hex(),
         };
         self.write_durably(&encode_line(&Line::Footer(footer.clone())))?;
         Ok(footer)

@@ -1,9 +1,11 @@
 //! The command line: clap definitions, dispatch, and the one place errors become messages and
 //! exit codes. Results go to stdout, diagnostics to stderr.
 
+mod bench_cmd;
 mod bundle_cmd;
 mod challenge_cmd;
 pub mod exit;
+mod okx_cmd;
 mod output;
 pub mod sign_cmd;
 mod verify_cmd;
@@ -38,8 +40,14 @@ pub enum Command {
     /// Make or show the audit challenge that every address signs.
     #[command(subcommand)]
     Challenge(ChallengeCommand),
-    /// Verify an attestation bundle against the challenge.
+    /// Verify an attestation bundle against the challenge, or an OKX proof-of-reserves CSV.
     Verify(VerifyArgs),
+    /// Convert another tool's file into a bundle.
+    #[command(subcommand)]
+    Import(okx_cmd::ImportCommand),
+    /// Measure porsign's verifiers.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
     /// Sign the challenge with the key of every reserve address on the named devices.
     Sign(sign_cmd::SignArgs),
     /// Work with bundles (merge cosigners' partial bundles).
@@ -82,14 +90,32 @@ pub struct ChallengeShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The bundle to verify (porsign bundle v1, JSON Lines).
+    /// The file to verify: a porsign bundle v1 (JSON Lines) or an OKX proof-of-reserves CSV.
     pub bundle: PathBuf,
     /// The challenge file the bundle must have signed.
-    #[arg(long, required_unless_present = "message", conflicts_with = "message")]
+    #[arg(long, conflicts_with = "message")]
     pub challenge: Option<PathBuf>,
-    /// The exact message the bundle must have signed (instead of --challenge).
+    /// The exact message the bundle must have signed (instead of --challenge). Required for
+    /// bundles; for OKX files every row must have signed it (without it, each row's own).
     #[arg(long)]
     pub message: Option<String>,
+    /// The file's format (default: detected from its first bytes).
+    #[arg(long, value_enum, default_value_t = FileFormatArg::Auto)]
+    pub format: FileFormatArg,
+    /// OKX files: do not compare the detail rows with the summary block (for excerpts).
+    #[arg(long)]
+    pub no_summary_check: bool,
+    /// OKX files: how many failed rows the JSON report lists (all are printed in text mode).
+    #[arg(long, default_value_t = 1000)]
+    pub max_failures: usize,
+}
+
+/// `--format` of `porsign verify`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormatArg {
+    Auto,
+    Bundle,
+    Okx,
 }
 
 /// Entry point for `main`: parse, run, print, map to an exit code.
@@ -120,6 +146,8 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Challenge(ChallengeCommand::New(args)) => challenge_cmd::new(&out, args),
         Command::Challenge(ChallengeCommand::Show(args)) => challenge_cmd::show(&out, args),
         Command::Verify(args) => verify_cmd::run(&out, args),
+        Command::Import(okx_cmd::ImportCommand::Okx(args)) => okx_cmd::import(&out, args),
+        Command::Bench(bench_cmd::BenchCommand::Verify(args)) => bench_cmd::run(&out, args),
         Command::Sign(args) => sign_cmd::run(&out, args),
         Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),
     }

@@ -5,7 +5,7 @@ use std::io::BufReader;
 use serde::Serialize;
 
 use super::output::Output;
-use super::{CliError, Exit, VerifyArgs};
+use super::{CliError, Exit, FileFormatArg, VerifyArgs};
 use crate::bundle::{self, Report, VerifyOptions};
 use crate::challenge::Challenge;
 
@@ -19,6 +19,9 @@ struct VerifyDoc<'a> {
 }
 
 pub fn run(out: &Output, args: VerifyArgs) -> Result<Exit, CliError> {
+    if is_okx(&args)? {
+        return verify_okx(out, &args);
+    }
     let message = match (&args.challenge, &args.message) {
         (Some(path), _) => {
             Challenge::load(path)
@@ -95,4 +98,34 @@ fn print_report(out: &Output, report: &Report, file: &str) {
         report.valid,
         report.failures.len()
     ));
+}
+
+/// Whether `--format` or the file's first bytes say OKX CSV.
+fn is_okx(args: &VerifyArgs) -> Result<bool, CliError> {
+    match args.format {
+        FileFormatArg::Okx => Ok(true),
+        FileFormatArg::Bundle => Ok(false),
+        FileFormatArg::Auto => match crate::okx::detect_file(&args.bundle) {
+            Ok(Some(crate::okx::FileFormat::Okx)) => Ok(true),
+            // Unknown content goes to the bundle reader, which names what it expected.
+            Ok(_) => Ok(false),
+            Err(e) => Err(CliError::new(Exit::Input, &e)),
+        },
+    }
+}
+
+fn verify_okx(out: &Output, args: &VerifyArgs) -> Result<Exit, CliError> {
+    let message = match (&args.challenge, &args.message) {
+        (Some(path), _) => Some(
+            Challenge::load(path)
+                .map_err(|e| CliError::new(Exit::Input, &e))?
+                .message,
+        ),
+        (None, m) => m.clone(),
+    };
+    let flags = super::okx_cmd::OkxFlags {
+        check_summary: !args.no_summary_check,
+        max_failures: args.max_failures,
+    };
+    super::okx_cmd::verify(out, &args.bundle, message, &flags)
 }

@@ -29,6 +29,39 @@ pub enum KeyError {
 /// A software signer built from a mnemonic.
 pub struct SoftwareSigner {
     master: Xpriv,
+    /// The Bitcoin app's key for registered wallet policies (SLIP-21, see `policy_hmac`).
+    policy_key: SecretBytes,
+}
+
+/// 32 secret bytes, wiped when dropped.
+struct SecretBytes([u8; 32]);
+
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// The SLIP-21 label under which the Bitcoin app derives its wallet-policy HMAC key (the
+/// leading zero byte is SLIP-21's separator before the label).
+const WALLET_POLICY_SLIP21_LABEL: &[u8] = b"\0LEDGER-Wallet policy";
+
+/// SLIP-21: the master node is HMAC-SHA512 of the seed under "Symmetric key seed"; a child is
+/// HMAC-SHA512 of the label under the parent's first half; the key is the node's second half.
+fn slip21_key(seed: &[u8], label: &[u8]) -> SecretBytes {
+    use bitcoin::hashes::{hmac, sha512, Hash, HashEngine};
+    let node = |key: &[u8], data: &[u8]| {
+        let mut engine = hmac::HmacEngine::<sha512::Hash>::new(key);
+        engine.input(data);
+        hmac::Hmac::<sha512::Hash>::from_engine(engine).to_byte_array()
+    };
+    let mut master = node(b"Symmetric key seed", seed);
+    let mut child = node(master.get(..32).unwrap_or_default(), label);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(child.get(32..).unwrap_or(&[0u8; 32]));
+    master.zeroize();
+    child.zeroize();
+    SecretBytes(key)
 }
 
 impl std::fmt::Debug for SoftwareSigner {
@@ -53,8 +86,12 @@ impl SoftwareSigner {
                 path: "m".into(),
                 reason: e.to_string(),
             });
+        let policy_key = slip21_key(&seed, WALLET_POLICY_SLIP21_LABEL);
         seed.zeroize();
-        Ok(SoftwareSigner { master: master? })
+        Ok(SoftwareSigner {
+            master: master?,
+            policy_key,
+        })
     }
 
     /// The Speculos default seed.
@@ -138,6 +175,16 @@ impl SoftwareSigner {
             secp256k1::Keypair::from_secret_key(SECP256K1, &self.derive(path)?.private_key);
         let tweaked = keypair.tap_tweak(SECP256K1, None);
         Ok(SECP256K1.sign_schnorr(&Message::from_digest(*sighash), &tweaked.to_keypair()))
+    }
+
+    /// The Bitcoin app's HMAC of a registered wallet policy: HMAC-SHA256 of the wallet id under
+    /// the seed's SLIP-21 key for "LEDGER-Wallet policy". The app returns it from
+    /// REGISTER_WALLET and checks it on every later use of the policy.
+    pub fn wallet_policy_hmac(&self, wallet_id: &[u8; 32]) -> [u8; 32] {
+        use bitcoin::hashes::{hmac, sha256, Hash, HashEngine};
+        let mut engine = hmac::HmacEngine::<sha256::Hash>::new(&self.policy_key.0);
+        engine.input(wallet_id);
+        hmac::Hmac::<sha256::Hash>::from_engine(engine).to_byte_array()
     }
 
     fn sign_recoverable(

@@ -72,7 +72,11 @@ pub fn tron_address(account: &[u8; 20]) -> String {
 }
 
 /// Decodes a bech32 (not bech32m) string and requires its human-readable part.
-pub fn bech32_payload(address: &str, hrp: &str, kind: &'static str) -> Result<Vec<u8>, AddressError> {
+pub fn bech32_payload(
+    address: &str,
+    hrp: &str,
+    kind: &'static str,
+) -> Result<Vec<u8>, AddressError> {
     let checked = match CheckedHrpstring::new::<Bech32>(address) {
         Ok(c) => c,
         Err(bitcoin::bech32::primitives::decode::CheckedHrpstringError::Checksum(_)) => {
@@ -115,7 +119,9 @@ pub fn ripple_account(address: &str) -> Result<[u8; 20], AddressError> {
             .iter()
             .position(|&r| r == c)
             .ok_or_else(|| undecodable(address, "xrp", "not ripple base58"))?;
-        respelled.push(char::from(BITCOIN_ALPHABET.get(pos).copied().unwrap_or(b'1')));
+        respelled.push(char::from(
+            BITCOIN_ALPHABET.get(pos).copied().unwrap_or(b'1'),
+        ));
     }
     let raw = base58check(&respelled, "xrp").map_err(|e| match e {
         AddressError::BadChecksum { .. } => AddressError::BadChecksum {
@@ -158,10 +164,8 @@ const BASE32_UPPER: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /// Filecoin secp256k1 (f1) address: "f1" + base32(blake2b-160(uncompressed key) ‖
 /// blake2b-32(0x01 ‖ that hash)).
 pub fn filecoin_f1(pubkey: &secp256k1::PublicKey) -> String {
-    let payload: [u8; 20] = Blake2b::<blake2::digest::consts::U20>::digest(
-        pubkey.serialize_uncompressed(),
-    )
-    .into();
+    let payload: [u8; 20] =
+        Blake2b::<blake2::digest::consts::U20>::digest(pubkey.serialize_uncompressed()).into();
     let mut check_input = [0u8; 21];
     check_input[0] = 1;
     if let Some(dst) = check_input.get_mut(1..) {
@@ -231,8 +235,7 @@ pub fn hex32(address: &str, kind: &'static str) -> Result<[u8; 32], AddressError
     }
     let padded = format!("{body:0>64}");
     let mut out = [0u8; 32];
-    hex::decode_to_slice(padded, &mut out)
-        .map_err(|_| undecodable(address, kind, "not hex"))?;
+    hex::decode_to_slice(padded, &mut out).map_err(|_| undecodable(address, kind, "not hex"))?;
     Ok(out)
 }
 
@@ -330,7 +333,10 @@ fn cashaddr_polymod(values: impl Iterator<Item = u8>) -> u64 {
 
 /// Decodes a Bitcoin Cash / eCash CashAddr (with or without its `prefix:`) into its kind and
 /// 20-byte hash.
-pub fn cashaddr_decode(address: &str, prefix: &str) -> Result<(CashAddrKind, [u8; 20]), AddressError> {
+pub fn cashaddr_decode(
+    address: &str,
+    prefix: &str,
+) -> Result<(CashAddrKind, [u8; 20]), AddressError> {
     let kind = "cashaddr";
     let lower = address.to_ascii_lowercase();
     if lower != address && address.to_ascii_uppercase() != address {
@@ -353,7 +359,9 @@ pub fn cashaddr_decode(address: &str, prefix: &str) -> Result<(CashAddrKind, [u8
         return Err(undecodable(address, kind, "not a 160-bit cashaddr"));
     }
     let prefix_values = prefix.bytes().map(|b| b & 0x1f);
-    let all = prefix_values.chain(std::iter::once(0)).chain(values.iter().copied());
+    let all = prefix_values
+        .chain(std::iter::once(0))
+        .chain(values.iter().copied());
     if cashaddr_polymod(all) != 0 {
         return Err(AddressError::BadChecksum {
             address: address.to_owned(),
@@ -388,6 +396,111 @@ pub fn cashaddr_decode(address: &str, prefix: &str) -> Result<(CashAddrKind, [u8
     }
 }
 
+/// TON wallet contracts OKX derives addresses for (its `VerifyEd25519Coin`): wallet v3r2 with
+/// the default subwallet, and highload wallet v3 (subwallet 4269, message TTL 12 h).
+///
+/// A TON address is the hash of the contract's StateInit cell (code and initial data). The
+/// code cells are public and fixed, so their representation hashes and depths are constants:
+/// wallet v3r2 (one cell, the well-known hash 84dafa44…), and highload v3 from
+/// ton-blockchain/highload-wallet-contract-v3 @ 3d2843747b14bc2a8915606df736d47490cd3d49,
+/// whose 16-cell code BOC hashes to 11acad79… at depth 6. Both were checked against the real
+/// OKX row (USDT-TON, key 6711ba8e…, address UQB1CKrU…, a highload v3 wallet).
+const WALLET_V3R2_CODE: (&str, u16) = (
+    "84dafa449f98a6987789ba232358072bc0f76dc4524002a5d0918b9a75d2d599",
+    0,
+);
+const HIGHLOAD_V3_CODE: (&str, u16) = (
+    "11acad7955844090f283bf238bc1449871f783e7cc0979408d3f4859483e8525",
+    6,
+);
+const WALLET_V3_SUBWALLET: u32 = 698_983_191;
+const HIGHLOAD_V3_SUBWALLET: u32 = 4269;
+const HIGHLOAD_V3_TTL: u32 = 43_200;
+
+/// 64 hex digits to 32 bytes (the constants above are valid hex).
+fn hex_literal(hex: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let _ = hex::decode_to_slice(hex, &mut out);
+    out
+}
+
+/// Representation hash of an ordinary cell with byte-aligned data and no references.
+fn leaf_cell_hash(data: &[u8]) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    h.update([0u8, (data.len() * 2) as u8]);
+    h.update(data);
+    h.finalize().into()
+}
+
+/// Hash of a StateInit cell holding only code and data (`00110`: no split depth, no special,
+/// code, data, no library): descriptors, the 5 bits padded, the two refs' depths and hashes.
+fn state_init_hash(code: (&str, u16), data_hash: [u8; 32]) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    h.update([2u8, 1, 0x34]);
+    h.update(code.1.to_be_bytes());
+    h.update(0u16.to_be_bytes());
+    h.update(hex_literal(code.0));
+    h.update(data_hash);
+    h.finalize().into()
+}
+
+/// The account ids (workchain 0) of the two TON wallets OKX accepts for an Ed25519 key.
+pub fn ton_wallet_accounts(pubkey: &[u8; 32]) -> [[u8; 32]; 2] {
+    // Wallet v3 data: seqno 0, subwallet, key.
+    let mut v3 = Vec::with_capacity(40);
+    v3.extend_from_slice(&0u32.to_be_bytes());
+    v3.extend_from_slice(&WALLET_V3_SUBWALLET.to_be_bytes());
+    v3.extend_from_slice(pubkey);
+    // Highload v3 data: key, subwallet, 66 zero bits (two empty dicts, last clean time),
+    // 22-bit TTL: 376 bits, byte-aligned.
+    let mut hl = Vec::with_capacity(47);
+    hl.extend_from_slice(pubkey);
+    hl.extend_from_slice(&HIGHLOAD_V3_SUBWALLET.to_be_bytes());
+    hl.extend_from_slice(&[0u8; 8]);
+    hl.extend_from_slice(HIGHLOAD_V3_TTL.to_be_bytes().get(1..).unwrap_or_default());
+    [
+        state_init_hash(WALLET_V3R2_CODE, leaf_cell_hash(&v3)),
+        state_init_hash(HIGHLOAD_V3_CODE, leaf_cell_hash(&hl)),
+    ]
+}
+
+/// Decodes a TON mainnet address, user-friendly (48 base64 or base64url characters:
+/// flags, workchain, hash, CRC16) or raw (`0:` + 64 hex digits), on workchain 0.
+pub fn ton_account(address: &str) -> Result<[u8; 32], AddressError> {
+    let kind = "ton";
+    if let Some(hex_part) = address.strip_prefix("0:") {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(hex_part, &mut out)
+            .map_err(|_| undecodable(address, kind, "raw form is 0: and 64 hex digits"))?;
+        return Ok(out);
+    }
+    use base64::Engine as _;
+    if address.len() != 48 {
+        return Err(undecodable(address, kind, "not 48 characters"));
+    }
+    let mut raw = [0u8; 36];
+    let standard = address.replace('-', "+").replace('_', "/");
+    let n = base64::engine::general_purpose::STANDARD
+        .decode_slice(standard.as_bytes(), &mut raw)
+        .map_err(|_| undecodable(address, kind, "not base64"))?;
+    if n != 36 {
+        return Err(undecodable(address, kind, "not 36 bytes"));
+    }
+    let (body, crc) = raw.split_at(34);
+    if crc16_xmodem(body).to_be_bytes() != crc {
+        return Err(AddressError::BadChecksum {
+            address: address.to_owned(),
+        });
+    }
+    match body {
+        [0x11 | 0x51, 0, hash @ ..] => hash
+            .try_into()
+            .map_err(|_| undecodable(address, kind, "hash is not 32 bytes")),
+        [0x11 | 0x51, ..] => Err(undecodable(address, kind, "not on workchain 0")),
+        _ => Err(undecodable(address, kind, "not a mainnet address")),
+    }
+}
+
 /// SHA-256 of `data`, for callers that hash scripts.
 pub fn sha256_of(data: &[u8]) -> [u8; 32] {
     sha256::Hash::hash(data).to_byte_array()
@@ -415,9 +528,22 @@ mod tests {
         assert_eq!(legacy.get(1..), Some(&hash[..]));
         assert!(matches!(
             cashaddr_decode(
-                "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6b",
+                "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6c",
                 "bitcoincash"
             ),
+            Err(AddressError::BadChecksum { .. })
+        ));
+    }
+
+    #[test]
+    fn ton_highload_v3_known_answer() {
+        // The USDT-TON row of OKX's okx_por_example.csv (2962a89): this key's highload v3
+        // wallet is UQB1CKrU... (non-bounceable form).
+        let key = hex_literal("6711ba8eaa47855b01d73e3849cd93861b1c11d7a86ae5fb8f96bb63d9be5a6b");
+        let listed = ton_account("UQB1CKrUWm7qf41Z1GeEE6AgVVj5cH6y6x1aRmWe6q4mj1fn").unwrap();
+        assert_eq!(ton_wallet_accounts(&key)[1], listed);
+        assert!(matches!(
+            ton_account("UQB1CKrUWm7qf41Z1GeEE6AgVVj5cH6y6x1aRmWe6q4mj1fm"),
             Err(AddressError::BadChecksum { .. })
         ));
     }

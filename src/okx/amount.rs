@@ -27,7 +27,11 @@ impl Amount {
         }
         let whole: i128 = int.parse().ok()?;
         let decimals = frac.len() as u32;
-        let frac_value: i128 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+        let frac_value: i128 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().ok()?
+        };
         let value = whole
             .checked_mul(10i128.pow(SCALE))?
             .checked_add(frac_value.checked_mul(10i128.pow(SCALE - decimals))?)?;
@@ -37,7 +41,11 @@ impl Amount {
     /// Parses an integer in base units of a coin with `decimals` decimals (the 2022 layout).
     pub fn parse_base_units(text: &str, decimals: u32) -> Option<Amount> {
         let t = text.trim();
-        if t.is_empty() || t.len() > 38 || !t.bytes().all(|b| b.is_ascii_digit()) || decimals > SCALE {
+        if t.is_empty()
+            || t.len() > 38
+            || !t.bytes().all(|b| b.is_ascii_digit())
+            || decimals > SCALE
+        {
             return None;
         }
         let v: i128 = t.parse().ok()?;

@@ -118,7 +118,8 @@ pub fn read_preamble<R: BufRead>(reader: &mut LineReader<R>) -> Result<Preamble,
     loop {
         let (n, line) = reader.next_text()?.ok_or(OkxError::Structure {
             line: reader.line() + 1,
-            reason: "the file ends inside the summary block: no blank line and detail header".into(),
+            reason: "the file ends inside the summary block: no blank line and detail header"
+                .into(),
         })?;
         if line.trim().is_empty() {
             break;
@@ -238,7 +239,9 @@ fn row_amount(
     if layout.kind == LayoutKind::Detail7 && !text.contains('.') {
         // The 2022 layout wrote integers in base units (satoshi, wei, sun).
         return match coins::decimals(coin) {
-            Some(d) => Amount::parse_base_units(text, d).map(|a| Some(Some(a))).ok_or_else(bad),
+            Some(d) => Amount::parse_base_units(text, d)
+                .map(|a| Some(Some(a)))
+                .ok_or_else(bad),
             None if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() => Ok(Some(None)),
             None => Err(bad()),
         };
@@ -248,7 +251,12 @@ fn row_amount(
         .ok_or_else(bad)
 }
 
-fn process(text: &str, (line, start, end): (u64, usize, usize), layout: &Layout, verifier: &Verifier) -> Outcome {
+fn process(
+    text: &str,
+    (line, start, end): (u64, usize, usize),
+    layout: &Layout,
+    verifier: &Verifier,
+) -> Outcome {
     let row = text.get(start..end).unwrap_or_default();
     let mut out = Outcome {
         line,

@@ -95,7 +95,9 @@ pub enum RowFailure {
         expected: String,
         found: String,
     },
-    #[error("owners eoa1 and eoa2 are the same address {0}: two signatures of one key are one owner")]
+    #[error(
+        "owners eoa1 and eoa2 are the same address {0}: two signatures of one key are one owner"
+    )]
     DuplicateOwner(String),
     #[error("redeem script: {0}")]
     ScriptMalformed(String),
@@ -104,10 +106,18 @@ pub enum RowFailure {
         address: String,
         wrapping: &'static str,
     },
-    #[error("signature in `{column}` is from key {pubkey}, which is not a key of the redeem script")]
-    SignerNotInScript { column: &'static str, pubkey: String },
+    #[error(
+        "signature in `{column}` is from key {pubkey}, which is not a key of the redeem script"
+    )]
+    SignerNotInScript {
+        column: &'static str,
+        pubkey: String,
+    },
     #[error("signature in `{column}` is from the same key as an earlier signature ({pubkey}): a key counts once")]
-    DuplicateSigner { column: &'static str, pubkey: String },
+    DuplicateSigner {
+        column: &'static str,
+        pubkey: String,
+    },
     #[error("only {distinct} distinct key(s) of the {required}-of-{keys} script signed")]
     Threshold {
         required: usize,

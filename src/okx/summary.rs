@@ -38,13 +38,21 @@ pub struct Tally {
 
 impl Tally {
     /// Records one row. `amount`: Some(None) = an amount of unknown unit.
-    pub fn record(&mut self, coin: &str, amount: Option<Option<Amount>>, outcome: Result<Proof, ()>) {
+    pub fn record(
+        &mut self,
+        coin: &str,
+        amount: Option<Option<Amount>>,
+        outcome: Result<Proof, ()>,
+    ) {
         let stats = match self.coins.get_mut(coin) {
             Some(s) => s,
-            None => self.coins.entry(coin.to_owned()).or_insert_with(|| CoinStats {
-                coin: coin.to_owned(),
-                ..CoinStats::default()
-            }),
+            None => self
+                .coins
+                .entry(coin.to_owned())
+                .or_insert_with(|| CoinStats {
+                    coin: coin.to_owned(),
+                    ..CoinStats::default()
+                }),
         };
         stats.rows += 1;
         match outcome {

@@ -6,17 +6,13 @@
 //! P2SH-P2WPKH single-key addresses work), a multisig needs m *distinct* keys of the script, and
 //! every column that is filled must be checked by the proof.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
-
 use bitcoin::hashes::{hash160, Hash};
 use secp256k1::PublicKey;
 
 use super::address::{self, base58check, cashaddr_decode, AddressError, CashAddrKind};
 use super::error::{addr_err, sig_err, RowFailure};
+use crate::scheme::bip137;
 use crate::scheme::okx::{decode_hex_rsv, recover_rsv, HighS};
-use crate::scheme::{bip137, multisig};
 
 /// Address and message parameters of one UTXO chain.
 #[derive(Debug)]
@@ -48,18 +44,114 @@ macro_rules! utxo {
 }
 
 // Version bytes and headers as in OKX's common/utxo.go and common/coin.go.
-utxo!(BTC, "bitcoin", BTC_HEADER, &[0x00], &[0x05], Some("bc"), &[]);
-utxo!(BCD, "bitcoin diamond", "Bitcoindiamond Signed Message:\n", &[0x00], &[0x05], Some("bc"), &[]);
-utxo!(BCH, "bitcoin cash", BTC_HEADER, &[0x00], &[0x05], None, &["bitcoincash"]);
-utxo!(XEC, "ecash", BTC_HEADER, &[0x00], &[0x05], None, &["ecash", "bitcoincash"]);
-utxo!(LTC, "litecoin", "Litecoin Signed Message:\n", &[48], &[50], Some("ltc"), &[]);
-utxo!(DOGE, "dogecoin", "Dogecoin Signed Message:\n", &[30], &[22], None, &[]);
-utxo!(DASH, "dash", "DarkCoin Signed Message:\n", &[76], &[16], None, &[]);
-utxo!(BTG, "bitcoin gold", "Bitcoin Gold Signed Message:\n", &[38], &[23], Some("btg"), &[]);
-utxo!(DGB, "digibyte", "DigiByte Signed Message:\n", &[30], &[63], Some("dgb"), &[]);
-utxo!(QTUM, "qtum", "Qtum Signed Message:\n", &[58], &[50], Some("qc"), &[]);
-utxo!(RVN, "ravencoin", "Raven Signed Message:\n", &[60], &[122], None, &[]);
-utxo!(ZEC, "zcash", "Zcash Signed Message:\n", &[0x1c, 0xb8], &[0x1c, 0xbd], None, &[]);
+utxo!(
+    BTC,
+    "bitcoin",
+    BTC_HEADER,
+    &[0x00],
+    &[0x05],
+    Some("bc"),
+    &[]
+);
+utxo!(
+    BCD,
+    "bitcoin diamond",
+    "Bitcoindiamond Signed Message:\n",
+    &[0x00],
+    &[0x05],
+    Some("bc"),
+    &[]
+);
+utxo!(
+    BCH,
+    "bitcoin cash",
+    BTC_HEADER,
+    &[0x00],
+    &[0x05],
+    None,
+    &["bitcoincash"]
+);
+utxo!(
+    XEC,
+    "ecash",
+    BTC_HEADER,
+    &[0x00],
+    &[0x05],
+    None,
+    &["ecash", "bitcoincash"]
+);
+utxo!(
+    LTC,
+    "litecoin",
+    "Litecoin Signed Message:\n",
+    &[48],
+    &[50],
+    Some("ltc"),
+    &[]
+);
+utxo!(
+    DOGE,
+    "dogecoin",
+    "Dogecoin Signed Message:\n",
+    &[30],
+    &[22],
+    None,
+    &[]
+);
+utxo!(
+    DASH,
+    "dash",
+    "DarkCoin Signed Message:\n",
+    &[76],
+    &[16],
+    None,
+    &[]
+);
+utxo!(
+    BTG,
+    "bitcoin gold",
+    "Bitcoin Gold Signed Message:\n",
+    &[38],
+    &[23],
+    Some("btg"),
+    &[]
+);
+utxo!(
+    DGB,
+    "digibyte",
+    "DigiByte Signed Message:\n",
+    &[30],
+    &[63],
+    Some("dgb"),
+    &[]
+);
+utxo!(
+    QTUM,
+    "qtum",
+    "Qtum Signed Message:\n",
+    &[58],
+    &[50],
+    Some("qc"),
+    &[]
+);
+utxo!(
+    RVN,
+    "ravencoin",
+    "Raven Signed Message:\n",
+    &[60],
+    &[122],
+    None,
+    &[]
+);
+utxo!(
+    ZEC,
+    "zcash",
+    "Zcash Signed Message:\n",
+    &[0x1c, 0xb8],
+    &[0x1c, 0xbd],
+    None,
+    &[]
+);
 
 /// Every distinct header, so message digests can be computed once per file.
 pub const ALL_PARAMS: [&UtxoParams; 12] = [
@@ -313,35 +405,62 @@ struct ParsedScript {
     keys: Vec<[u8; 33]>,
 }
 
-/// Scripts seen by this thread, parsed and validated once each (key decompression dominates
-/// the parse). Bounded: cleared when full, so memory does not grow with the file.
-const SCRIPT_CACHE_MAX: usize = 4096;
-
-thread_local! {
-    static SCRIPTS: RefCell<HashMap<Box<[u8]>, Rc<Result<ParsedScript, String>>>> =
-        RefCell::new(HashMap::new());
-}
-
-fn parsed_script(bytes: &[u8]) -> Rc<Result<ParsedScript, String>> {
-    SCRIPTS.with(|cell| {
-        let mut cache = cell.borrow_mut();
-        if let Some(hit) = cache.get(bytes) {
-            return Rc::clone(hit);
+/// Parses `OP_m <key>.. OP_n OP_CHECKMULTISIG` strictly (minimal pushes, 1 <= m <= n <= 16,
+/// 33-byte keys tagged 02/03 or 65-byte keys tagged 04, no key twice).
+///
+/// Compressed keys are not decompressed here: a signing key is proven valid by the recovery
+/// that matched it, and decompressing the other keys cost more than two recoveries' worth of
+/// overhead per row in the benchmark (real files rarely repeat a script, so a cache of parsed
+/// scripts does not pay either). Uncompressed keys are parsed (no square root needed) so that
+/// one key written in both forms still counts once.
+fn parse_multisig(script: &[u8]) -> Result<ParsedScript, String> {
+    let bad = |why: &str| Err(why.to_owned());
+    let (&first, rest) = match script.split_first() {
+        Some(x) => x,
+        None => return bad("empty script"),
+    };
+    let (&last, rest) = match rest.split_last() {
+        Some(x) => x,
+        None => return bad("too short"),
+    };
+    let (&n_op, mut body) = match rest.split_last() {
+        Some(x) => x,
+        None => return bad("too short"),
+    };
+    if last != 0xae {
+        return bad("does not end with OP_CHECKMULTISIG");
+    }
+    if !(0x51..=0x60).contains(&first) || !(0x51..=0x60).contains(&n_op) {
+        return bad("m and n must be OP_1..OP_16");
+    }
+    let m = usize::from(first - 0x50);
+    let n = usize::from(n_op - 0x50);
+    let mut keys: Vec<[u8; 33]> = Vec::with_capacity(n);
+    while let Some((&len, tail)) = body.split_first() {
+        let len = usize::from(len);
+        let key = tail
+            .get(..len)
+            .ok_or_else(|| "truncated key push".to_owned())?;
+        let compressed: [u8; 33] = match (len, key.first()) {
+            (33, Some(0x02 | 0x03)) => key.try_into().map_err(|_| "bad key".to_owned())?,
+            (65, Some(0x04)) => PublicKey::from_slice(key)
+                .map_err(|_| "invalid uncompressed public key".to_owned())?
+                .serialize(),
+            _ => return bad("a push that is not a 33- or 65-byte public key"),
+        };
+        if keys.contains(&compressed) {
+            return bad("the same key appears twice");
         }
-        let script = bitcoin::Script::from_bytes(bytes);
-        let parsed = multisig::parse_script(script)
-            .map(|p| ParsedScript {
-                required: p.threshold,
-                keys: p.keys.iter().map(|k| k.inner.serialize()).collect(),
-            })
-            .map_err(|e| e.to_string());
-        if cache.len() >= SCRIPT_CACHE_MAX {
-            cache.clear();
-        }
-        let parsed = Rc::new(parsed);
-        cache.insert(bytes.into(), Rc::clone(&parsed));
-        parsed
-    })
+        keys.push(compressed);
+        body = tail.get(len..).unwrap_or_default();
+    }
+    if keys.len() != n {
+        return bad("key count n does not match the number of keys");
+    }
+    if m > n {
+        return bad("threshold m is larger than the number of keys");
+    }
+    Ok(ParsedScript { required: m, keys })
 }
 
 /// The largest P2SH redeem script (the consensus push limit).
@@ -354,8 +473,8 @@ fn verify_multisig(
     script_hex: &str,
     digests: &UtxoDigests,
 ) -> Result<UtxoProof, RowFailure> {
-    let script = hex::decode(script_hex)
-        .map_err(|_| RowFailure::ScriptMalformed("not hex".to_owned()))?;
+    let script =
+        hex::decode(script_hex).map_err(|_| RowFailure::ScriptMalformed("not hex".to_owned()))?;
     let mismatch = |wrapping| RowFailure::ScriptMismatch {
         address: address_text.to_owned(),
         wrapping,
@@ -391,11 +510,7 @@ fn verify_multisig(
             })
         }
     }
-    let parsed = parsed_script(&script);
-    let parsed = parsed
-        .as_ref()
-        .as_ref()
-        .map_err(|e| RowFailure::ScriptMalformed(e.clone()))?;
+    let parsed = parse_multisig(&script).map_err(RowFailure::ScriptMalformed)?;
     let mut signed: [Option<usize>; 2] = [None, None];
     let columns = [("signature1", Some(cols.sig1)), ("signature2", cols.sig2)];
     for (slot, (column, sig)) in signed.iter_mut().zip(columns) {
@@ -414,11 +529,7 @@ fn verify_multisig(
         if a == b {
             return Err(RowFailure::DuplicateSigner {
                 column: "signature2",
-                pubkey: parsed
-                    .keys
-                    .get(b)
-                    .map(hex::encode)
-                    .unwrap_or_default(),
+                pubkey: parsed.keys.get(b).map(hex::encode).unwrap_or_default(),
             });
         }
     }

@@ -169,11 +169,13 @@ impl Verifier {
                     evm_matches(kind, text, key)
                 })
             }
-            Family::OkxEcdsa(kind) => {
-                verify_accounts(row, sig1, &digests.okx_ecdsa, HighS::Accept, &|text, key| {
-                    ecdsa_matches(kind, text, key)
-                })
-            }
+            Family::OkxEcdsa(kind) => verify_accounts(
+                row,
+                sig1,
+                &digests.okx_ecdsa,
+                HighS::Accept,
+                &|text, key| ecdsa_matches(kind, text, key),
+            ),
             Family::Tron => verify_tron(row, sig1, &digests),
             Family::Ed25519(kind) => verify_ed25519(row, sig1, kind, &digests.ed25519),
             Family::Eos => verify_eos(row, sig1, &digests.eos),
@@ -206,9 +208,10 @@ fn no_owners(row: &RowInput<'_>, family: &'static str) -> Result<(), RowFailure>
     Ok(())
 }
 
-/// Whether `text` is the address of `key` (Err when `text` is not an address at all). The
-/// second element renders the key's own address for messages.
-type Matcher<'f> = dyn Fn(&str, &PublicKey) -> Result<(bool, Cow<'static, str>), AddressError> + 'f;
+/// Ok(Ok(())) when `text` is the address of `key`; Ok(Err(own)) when it is another address
+/// (`own` renders the key's address, computed only then); Err when `text` is no address.
+type Bound = Result<Result<(), String>, AddressError>;
+type Matcher<'f> = dyn Fn(&str, &PublicKey) -> Bound + 'f;
 
 fn eth_text(address: &str) -> Result<EthAddress, AddressError> {
     EthAddress::from_str(address).map_err(|e| match e {
@@ -223,37 +226,41 @@ fn eth_text(address: &str) -> Result<EthAddress, AddressError> {
     })
 }
 
-fn evm_matches(
-    kind: EvmAddress,
-    text: &str,
-    key: &PublicKey,
-) -> Result<(bool, Cow<'static, str>), AddressError> {
+/// Ok when equal, else the rendering of the key's own address.
+fn same<T: PartialEq>(listed: T, own: T, render: impl FnOnce() -> String) -> Result<(), String> {
+    if listed == own {
+        Ok(())
+    } else {
+        Err(render())
+    }
+}
+
+fn evm_matches(kind: EvmAddress, text: &str, key: &PublicKey) -> Bound {
     let account = addr::eth_account(key);
-    let own = || Cow::Owned(EthAddress(account).to_string());
+    let render = || EthAddress(account).to_string();
     match kind {
-        EvmAddress::Hex => Ok((eth_text(text)?.0 == account, own())),
-        EvmAddress::Filecoin if text.starts_with("0x") => Ok((eth_text(text)?.0 == account, own())),
+        EvmAddress::Hex => Ok(same(eth_text(text)?.0, account, render)),
+        EvmAddress::Filecoin if text.starts_with("0x") => {
+            Ok(same(eth_text(text)?.0, account, render))
+        }
         EvmAddress::Filecoin if text.starts_with("f410f") || text.starts_with("t410f") => {
             let mine = addr::filecoin_f410(&account);
-            Ok((mine.get(1..) == text.get(1..), Cow::Owned(mine)))
+            Ok(same(mine.get(1..), text.get(1..), || mine.clone()))
         }
         EvmAddress::Filecoin => Err(AddressError::Undecodable {
             address: text.to_owned(),
             kind: "filecoin evm",
             reason: "neither 0x nor f410f",
         }),
-        EvmAddress::PlatOn => Ok((
-            addr::bech32_payload(text, "lat", "platon")? == account,
-            Cow::Owned(addr::bech32_encode("lat", &account)),
+        EvmAddress::PlatOn => Ok(same(
+            addr::bech32_payload(text, "lat", "platon")?.as_slice(),
+            &account[..],
+            || addr::bech32_encode("lat", &account),
         )),
     }
 }
 
-fn ecdsa_matches(
-    kind: EcdsaAddress,
-    text: &str,
-    key: &PublicKey,
-) -> Result<(bool, Cow<'static, str>), AddressError> {
+fn ecdsa_matches(kind: EcdsaAddress, text: &str, key: &PublicKey) -> Bound {
     let undecodable = |kind: &'static str, reason: &'static str| AddressError::Undecodable {
         address: text.to_owned(),
         kind,
@@ -262,24 +269,27 @@ fn ecdsa_matches(
     match kind {
         EcdsaAddress::EthOrEx if text.starts_with("ex1") => {
             let account = addr::eth_account(key);
-            Ok((
-                addr::bech32_payload(text, "ex", "okt")? == account,
-                Cow::Owned(addr::bech32_encode("ex", &account)),
+            Ok(same(
+                addr::bech32_payload(text, "ex", "okt")?.as_slice(),
+                &account[..],
+                || addr::bech32_encode("ex", &account),
             ))
         }
         EcdsaAddress::EthOrEx => evm_matches(EvmAddress::Hex, text, key),
         EcdsaAddress::Cosmos(hrp) => {
             let account = addr::cosmos_account(key);
-            Ok((
-                addr::bech32_payload(text, hrp, "cosmos")? == account,
-                Cow::Owned(addr::bech32_encode(hrp, &account)),
+            Ok(same(
+                addr::bech32_payload(text, hrp, "cosmos")?.as_slice(),
+                &account[..],
+                || addr::bech32_encode(hrp, &account),
             ))
         }
         EcdsaAddress::KeccakBech32(hrp) => {
             let account = addr::eth_account(key);
-            Ok((
-                addr::bech32_payload(text, hrp, "bech32")? == account,
-                Cow::Owned(addr::bech32_encode(hrp, &account)),
+            Ok(same(
+                addr::bech32_payload(text, hrp, "bech32")?.as_slice(),
+                &account[..],
+                || addr::bech32_encode(hrp, &account),
             ))
         }
         EcdsaAddress::FilecoinF1 => {
@@ -287,13 +297,13 @@ fn ecdsa_matches(
                 return Err(undecodable("filecoin", "not an f1 (secp256k1) address"));
             }
             let mine = addr::filecoin_f1(key);
-            Ok((mine.get(1..) == text.get(1..), Cow::Owned(mine)))
+            Ok(same(mine.get(1..), text.get(1..), || mine.clone()))
         }
         EcdsaAddress::Elf => {
             let raw = addr::base58check(text, "aelf")?;
             let mine = addr::elf_address(key);
             let own = bitcoin::base58::decode_check(&mine).unwrap_or_default();
-            Ok((raw == own, Cow::Owned(mine)))
+            Ok(same(raw, own, || mine.clone()))
         }
         EcdsaAddress::Icon => {
             let ok_shape = text.len() == 42
@@ -303,15 +313,18 @@ fn ecdsa_matches(
                 return Err(undecodable("icon", "not hx followed by 40 hex digits"));
             }
             let mine = addr::icx_address(key);
-            Ok((mine.eq_ignore_ascii_case(text), Cow::Owned(mine)))
+            Ok(same(
+                mine.to_ascii_lowercase(),
+                text.to_ascii_lowercase(),
+                || mine.clone(),
+            ))
         }
         EcdsaAddress::Ripple => {
             let account = addr::ripple_account(text)?;
             let mine = addr::cosmos_account(key);
-            Ok((
-                account == mine,
-                Cow::Owned(format!("the account with hash160 {}", hex::encode(mine))),
-            ))
+            Ok(same(account, mine, || {
+                format!("the account with hash160 {}", hex::encode(mine))
+            }))
         }
     }
 }
@@ -355,8 +368,9 @@ fn verify_accounts(
     matches: &Matcher<'_>,
 ) -> Result<Proof, RowFailure> {
     let staking = is_staking(row);
-    // Eigenlayer rows list the EigenPod contract as eoa2; a contract cannot sign (OKX skips it).
-    let eoa2 = if staking == Some("eigenlayer") {
+    // Eigenlayer rows list the EigenPod contract as eoa2, which cannot sign: OKX skips eoa2
+    // there. A filled signature2 is still checked against it (every filled column must verify).
+    let eoa2 = if staking == Some("eigenlayer") && row.sig2.is_none() {
         None
     } else {
         row.eoa2
@@ -371,15 +385,13 @@ fn verify_accounts(
                  text: &str|
      -> Result<PublicKey, RowFailure> {
         let key = recover(sig_col, sig)?;
-        let (ok, own) = matches(text, &key).map_err(addr_err(addr_col))?;
-        if ok {
-            Ok(key)
-        } else {
-            Err(RowFailure::KeyMismatch {
+        match matches(text, &key).map_err(addr_err(addr_col))? {
+            Ok(()) => Ok(key),
+            Err(own) => Err(RowFailure::KeyMismatch {
                 column: sig_col,
                 expected: text.to_owned(),
-                found: own.into_owned(),
-            })
+                found: own,
+            }),
         }
     };
     let Some(eoa1) = row.eoa1 else {
@@ -405,8 +417,10 @@ fn verify_accounts(
         Some(_) => check_validator_key(row.address)?,
         None => {
             // Decodability only: the owners' control of it is on-chain.
-            let probe = PublicKey::from_slice(&PROBE_KEY).map_err(|_| RowFailure::Missing("address"))?;
-            matches(row.address, &probe).map_err(addr_err("address"))?;
+            let probe =
+                PublicKey::from_slice(&PROBE_KEY).map_err(|_| RowFailure::Missing("address"))?;
+            // Whether the probe key matches is irrelevant: only decodability is asked.
+            let _ = matches(row.address, &probe).map_err(addr_err("address"))?;
         }
     }
     check("signature1", sig1, "eoa1", eoa1)?;
@@ -429,9 +443,9 @@ fn verify_accounts(
 
 /// The generator point, compressed: any valid key serves to test that an address decodes.
 const PROBE_KEY: [u8; 33] = [
-    0x02, 0x79, 0xbe, 0x66, 0x7e, 0xf9, 0xdc, 0xbb, 0xac, 0x55, 0xa0, 0x62, 0x95, 0xce, 0x87,
-    0x0b, 0x07, 0x02, 0x9b, 0xfc, 0xdb, 0x2d, 0xce, 0x28, 0xd9, 0x59, 0xf2, 0x81, 0x5b, 0x16,
-    0xf8, 0x17, 0x98,
+    0x02, 0x79, 0xbe, 0x66, 0x7e, 0xf9, 0xdc, 0xbb, 0xac, 0x55, 0xa0, 0x62, 0x95, 0xce, 0x87, 0x0b,
+    0x07, 0x02, 0x9b, 0xfc, 0xdb, 0x2d, 0xce, 0x28, 0xd9, 0x59, 0xf2, 0x81, 0x5b, 0x16, 0xf8, 0x17,
+    0x98,
 ];
 
 /// Staking rows show the validator's BLS key (48 bytes) as the address.
@@ -606,6 +620,19 @@ fn verify_ed25519(
                 Err(own)
             }
         }
+        Ed25519Address::Ton => {
+            let listed = addr::ton_account(text).map_err(addr_err("address"))?;
+            let own = addr::ton_wallet_accounts(&key);
+            if own.contains(&listed) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "0:{} (wallet v3r2) or 0:{} (highload v3)",
+                    hex::encode(own[0]),
+                    hex::encode(own[1])
+                ))
+            }
+        }
         Ed25519Address::Near => {
             if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
                 let own = hex::encode(key);
@@ -655,10 +682,8 @@ fn verify_eos(row: &RowInput<'_>, sig1: &str, digest: &[u8; 32]) -> Result<Proof
     for (i, key_text) in keys.iter().enumerate() {
         let (sig_col, sig) = sigs.get(i).copied().unwrap_or(("signature2", None));
         let sig = sig.ok_or(RowFailure::Missing(sig_col))?;
-        let key = rules::decode_eos_pubkey(key_text).map_err(|source| RowFailure::Signature {
-            column,
-            source,
-        })?;
+        let key = rules::decode_eos_pubkey(key_text)
+            .map_err(|source| RowFailure::Signature { column, source })?;
         let bytes = rules::decode_eos_signature(sig).map_err(|source| RowFailure::Signature {
             column: sig_col,
             source,

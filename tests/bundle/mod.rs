@@ -2,6 +2,8 @@
 #![allow(clippy::indexing_slicing)] // tests index known fixtures; a panic is a test failure.
 //! verifier must catch, the tampering sweep, and the JSON schema.
 
+mod mutation;
+mod parsers;
 mod rejections;
 mod schema;
 mod tamper;
@@ -45,16 +47,16 @@ pub fn with_fresh_footer(lines: &[String]) -> Vec<String> {
         .filter(|l| !l.contains("\"type\":\"footer\""))
         .cloned()
         .collect();
-    let entries: Vec<&String> = out.iter().skip(1).collect();
+    let entries = out.len().saturating_sub(1);
     let mut h = sha2::Sha256::new();
-    for e in &entries {
+    for e in &out {
         h.update(e.as_bytes());
         h.update(b"\n");
     }
     let footer = serde_json::json!({
         "type": "footer",
-        "entries": entries.len(),
-        "entries_sha256": hex::encode(h.finalize()),
+        "entries": entries,
+        "sha256": hex::encode(h.finalize()),
     });
     out.push(footer.to_string());
     out

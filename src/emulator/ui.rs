@@ -1,0 +1,276 @@
+//! The emulated user in front of the screen: shows review pages and decides, by policy (approve
+//! or reject everything) or by waiting for button presses that arrive through the REST API.
+//!
+//! The state sits behind its own lock, apart from the emulator: a review that waits for buttons
+//! blocks the APDU being answered, while the REST thread still reads the screen and presses
+//! buttons.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::screens::{Review, Screen};
+use super::Approval;
+
+/// How long a review waits for button presses before giving up (as a rejection).
+pub const DEFAULT_BUTTON_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A button, as `POST /button/{left,right,both}` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Button {
+    Left,
+    Right,
+    Both,
+}
+
+impl Button {
+    /// Parses `left`, `right` or `both`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "left" => Some(Button::Left),
+            "right" => Some(Button::Right),
+            "both" => Some(Button::Both),
+            _ => None,
+        }
+    }
+}
+
+/// How a review ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    Approved,
+    Rejected,
+    /// Nobody pressed the buttons in time; the request is refused like a rejection.
+    TimedOut,
+}
+
+/// Whether a review is for a signature (those count for the reject-the-N-th fault).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReviewKind {
+    Signature,
+    Other,
+}
+
+/// One line shown on the screen, in the shape of Speculos's `/events`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEvent {
+    pub text: String,
+    pub x: u32,
+    pub y: u32,
+}
+
+#[derive(Debug)]
+struct UiState {
+    approval: Approval,
+    button_timeout: Duration,
+    home: Screen,
+    current: Screen,
+    /// Every line shown since the log was last cleared (`GET /events`).
+    events: Vec<TextEvent>,
+    /// The texts of the review pages visited, in order (what the transcripts record).
+    reviewed: Vec<String>,
+    /// Presses not yet consumed by the review being shown.
+    buttons: VecDeque<Button>,
+    in_review: bool,
+    signatures: u32,
+    reject_nth_signature: Option<u32>,
+}
+
+/// The screen and the user, shared between the emulator and the REST API.
+#[derive(Clone, Debug)]
+pub struct Ui {
+    shared: Arc<(Mutex<UiState>, Condvar)>,
+}
+
+impl Ui {
+    pub(crate) fn new(home: Screen, approval: Approval, reject_nth_signature: Option<u32>) -> Self {
+        let mut state = UiState {
+            approval,
+            button_timeout: DEFAULT_BUTTON_TIMEOUT,
+            home: home.clone(),
+            current: Screen::default(),
+            events: Vec::new(),
+            reviewed: Vec::new(),
+            buttons: VecDeque::new(),
+            in_review: false,
+            signatures: 0,
+            reject_nth_signature,
+        };
+        show(&mut state, home, false);
+        Ui {
+            shared: Arc::new((Mutex::new(state), Condvar::new())),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, UiState> {
+        // A panic elsewhere cannot leave this state inconsistent: keep serving it.
+        self.shared
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The screen shown now.
+    pub fn current_screen(&self) -> Screen {
+        self.lock().current.clone()
+    }
+
+    /// The lines of the screen shown now, as events.
+    pub fn current_events(&self) -> Vec<TextEvent> {
+        events_of(&self.lock().current)
+    }
+
+    /// Every line shown since the log was last cleared.
+    pub fn events(&self) -> Vec<TextEvent> {
+        self.lock().events.clone()
+    }
+
+    /// Clears the event log (`DELETE /events`).
+    pub fn clear_events(&self) {
+        self.lock().events.clear();
+    }
+
+    /// The texts of all review pages visited so far.
+    pub fn reviewed_screens(&self) -> Vec<String> {
+        self.lock().reviewed.clone()
+    }
+
+    /// Forgets the visited review pages.
+    pub fn clear_reviewed(&self) {
+        self.lock().reviewed.clear();
+    }
+
+    /// Whether a review is waiting for the user.
+    pub fn in_review(&self) -> bool {
+        self.lock().in_review
+    }
+
+    /// Presses a button. Outside a review the press does nothing, as on the device's idle
+    /// screens.
+    pub fn press(&self, button: Button) {
+        let mut state = self.lock();
+        if state.in_review {
+            state.buttons.push_back(button);
+            self.shared.1.notify_all();
+        }
+    }
+
+    /// Sets how long a review waits for buttons.
+    pub fn set_button_timeout(&self, timeout: Duration) {
+        self.lock().button_timeout = timeout;
+    }
+
+    /// Shows the review and returns the user's decision.
+    pub(crate) fn review(&self, review: &Review, kind: ReviewKind) -> Decision {
+        let mut state = self.lock();
+        let forced_reject = kind == ReviewKind::Signature && {
+            state.signatures += 1;
+            state.reject_nth_signature == Some(state.signatures)
+        };
+        let approval = if forced_reject {
+            Approval::Reject
+        } else {
+            state.approval
+        };
+        let decision = match approval {
+            Approval::Auto => {
+                for page in review.pages().iter().take(review.approve_index() + 1) {
+                    show(&mut state, page.clone(), true);
+                }
+                Decision::Approved
+            }
+            Approval::Reject => {
+                for page in review.pages() {
+                    show(&mut state, page.clone(), true);
+                }
+                Decision::Rejected
+            }
+            Approval::Buttons => {
+                let (decision, guard) = self.navigate(state, review);
+                state = guard;
+                decision
+            }
+        };
+        let status = match decision {
+            Decision::Approved => review.approved_status(),
+            Decision::Rejected | Decision::TimedOut => review.rejected_status(),
+        };
+        show(&mut state, status, false);
+        let home = state.home.clone();
+        show(&mut state, home, false);
+        decision
+    }
+
+    /// Steps through the pages as buttons arrive: right and left move, both on the approve or
+    /// reject page decides.
+    fn navigate<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, UiState>,
+        review: &Review,
+    ) -> (Decision, MutexGuard<'a, UiState>) {
+        state.in_review = true;
+        state.buttons.clear();
+        let deadline = Instant::now() + state.button_timeout;
+        let last = review.reject_index();
+        let mut index = 0usize;
+        if let Some(page) = review.pages().first() {
+            show(&mut state, page.clone(), true);
+        }
+        let decision = loop {
+            let Some(button) = state.buttons.pop_front() else {
+                let now = Instant::now();
+                if now >= deadline {
+                    eprintln!(
+                        "porsign emulate: no button press within {}s: refusing the request",
+                        state.button_timeout.as_secs()
+                    );
+                    break Decision::TimedOut;
+                }
+                state = self
+                    .shared
+                    .1
+                    .wait_timeout(state, deadline - now)
+                    .map(|(guard, _)| guard)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+                continue;
+            };
+            let next = match button {
+                Button::Right => index.saturating_add(1).min(last),
+                Button::Left => index.saturating_sub(1),
+                Button::Both if index == review.approve_index() => break Decision::Approved,
+                Button::Both if index == last => break Decision::Rejected,
+                Button::Both => index,
+            };
+            if next != index {
+                index = next;
+                if let Some(page) = review.pages().get(index) {
+                    show(&mut state, page.clone(), true);
+                }
+            }
+        };
+        state.in_review = false;
+        state.buttons.clear();
+        (decision, state)
+    }
+}
+
+fn events_of(screen: &Screen) -> Vec<TextEvent> {
+    // Nano S Plus text rows are 13 pixels apart; the exact geometry does not matter to the
+    // tools that read these events, only the order.
+    (0u32..)
+        .zip(screen.lines())
+        .map(|(row, line)| TextEvent {
+            text: line.clone(),
+            x: 7,
+            y: 3 + 13 * row,
+        })
+        .collect()
+}
+
+fn show(state: &mut UiState, screen: Screen, is_review_page: bool) {
+    state.events.extend(events_of(&screen));
+    if is_review_page {
+        state.reviewed.push(screen.text());
+    }
+    state.current = screen;
+}

@@ -1,0 +1,306 @@
+//! `porsign import okx`: converts the OKX rows that bundle v1's schemes can carry into a
+//! bundle, so the same file can be checked by `porsign verify` as a bundle.
+//!
+//! Carried: Bitcoin (`BTC`) single-key rows with base64 signatures (`bip137`), Bitcoin 2-of-3
+//! style multisig rows (`bip137-multisig` with the script), and EVM rows signed by the address
+//! itself (`eip191-keccak`). Everything else is counted as skipped with its reason: bundle v1
+//! has no scheme for it (other chains, owner-attested contracts, OKX's hex form of UTXO
+//! signatures). Rows are copied, not verified: `porsign verify` on the bundle judges them.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufWriter, Write};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::amount::Amount;
+use super::coins::{self, EvmAddress, Family};
+use super::csv::{Cells, LayoutKind, LineReader};
+use super::driver::{read_preamble, row_input};
+use super::utxo::{self, UtxoAddress};
+use super::OkxError;
+use crate::bundle::model::{encode_line, Chain, Entry, Footer, Header, Line, Scheme};
+use crate::bundle::{BundleDigest, BUNDLE_FORMAT, BUNDLE_VERSION};
+
+/// Import settings.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// Who holds the reserves (the bundle header's `custodian`).
+    pub custodian: String,
+    /// The challenge of the bundle; rows signed over another message are skipped. Default: the
+    /// first row's message.
+    pub message: Option<String>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub imported: u64,
+    pub skipped: u64,
+    /// Skipped rows by reason.
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    pub challenge: String,
+}
+
+/// Why a row has no bundle form (None: it has one).
+fn bundle_form(
+    layout_kind: LayoutKind,
+    cells: &Cells<'_>,
+    layout: &super::csv::Layout,
+) -> Result<Entry, &'static str> {
+    let row = row_input(layout, cells);
+    let sig1 = row.sig1.ok_or("no signature1")?;
+    let coin = row.coin.to_ascii_uppercase();
+    let amount_text = layout.amount.map(|c| cells.get(c).trim());
+    let amount = |decimals: u32| -> Option<String> {
+        let text = amount_text?;
+        let a = if layout_kind == LayoutKind::Detail7 && !text.contains('.') {
+            Amount::parse_base_units(text, decimals)?
+        } else {
+            Amount::parse_decimal(text)?.0
+        };
+        Some(a.to_string())
+    };
+    match coins::lookup(&coin) {
+        Some(Family::Utxo(params)) if coin == "BTC" && std::ptr::eq(params, &utxo::BTC) => {
+            if row.eoa1.is_some() || row.eoa2.is_some() {
+                return Err("utxo row with owner columns");
+            }
+            if sig1.starts_with("0x") || row.sig2.is_some_and(|s| s.starts_with("0x")) {
+                return Err("okx's hex form of utxo signatures has no bundle scheme");
+            }
+            let decoded =
+                utxo::decode_address(params, row.address).map_err(|_| "address does not decode")?;
+            let multisig = matches!(decoded, UtxoAddress::P2sh(_) | UtxoAddress::P2wsh(_))
+                && row.script.is_some_and(|s| s.len() > 130);
+            let (scheme, signatures, script) = if multisig {
+                let mut sigs = vec![sig1.to_owned()];
+                sigs.extend(row.sig2.map(str::to_owned));
+                (Scheme::Bip137Multisig, sigs, row.script.map(str::to_owned))
+            } else {
+                if row.sig2.is_some() || row.script.is_some() {
+                    return Err("single-key utxo row with extra columns");
+                }
+                (Scheme::Bip137, vec![sig1.to_owned()], None)
+            };
+            Ok(entry(
+                Chain::Bitcoin,
+                row.address,
+                scheme,
+                signatures,
+                script,
+                amount(8),
+            ))
+        }
+        Some(Family::Utxo(_)) => Err("utxo chain other than bitcoin"),
+        Some(Family::Evm(EvmAddress::Hex)) => {
+            if row.eoa1.is_some() {
+                return Err("owner-attested (contract) rows have no bundle scheme");
+            }
+            if row.sig2.is_some() || row.script.is_some() {
+                return Err("evm row with extra columns");
+            }
+            let amount = if coin == "ETH" { amount(18) } else { None };
+            Ok(entry(
+                Chain::Ethereum,
+                row.address,
+                Scheme::Eip191Keccak,
+                vec![sig1.to_owned()],
+                None,
+                amount,
+            ))
+        }
+        Some(Family::Evm(_)) => Err("evm address form other than 0x"),
+        Some(Family::Tron) => Err("tron has no bundle scheme"),
+        Some(Family::OkxEcdsa(_)) => Err("okx ecdsa chains have no bundle scheme"),
+        Some(Family::Ed25519(_)) => Err("ed25519 chains have no bundle scheme"),
+        Some(Family::Eos) => Err("eos has no bundle scheme"),
+        Some(Family::Unsupported(_)) => Err("coin not supported by porsign"),
+        None => Err("unknown coin"),
+    }
+}
+
+fn entry(
+    chain: Chain,
+    address: &str,
+    scheme: Scheme,
+    signatures: Vec<String>,
+    script: Option<String>,
+    amount: Option<String>,
+) -> Entry {
+    Entry {
+        index: 0,
+        chain,
+        network: "mainnet".to_owned(),
+        address: address.to_owned(),
+        scheme: scheme.as_str().to_owned(),
+        signatures,
+        pubkey: None,
+        script,
+        descriptor: None,
+        path: None,
+        fingerprint: None,
+        amount,
+    }
+}
+
+/// Duplicate key: the bundle verifier refuses an address listed twice, and OKX files list one
+/// EVM address once per token. 16 bytes of SHA-256 per address keep the set small.
+fn dup_key(chain: Chain, address: &str) -> [u8; 16] {
+    let canonical = match chain {
+        Chain::Ethereum => address.to_ascii_lowercase(),
+        Chain::Bitcoin if address.to_ascii_lowercase().starts_with("bc1") => {
+            address.to_ascii_lowercase()
+        }
+        Chain::Bitcoin => address.to_owned(),
+    };
+    let h = Sha256::new()
+        .chain_update(chain.as_str())
+        .chain_update([0])
+        .chain_update(canonical)
+        .finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(h.get(..16).unwrap_or(&[0u8; 16]));
+    out
+}
+
+/// Converts an OKX file into a new bundle at `output` (refuses to overwrite).
+pub fn import_okx<R: BufRead>(
+    input: R,
+    output: &Path,
+    opts: &ImportOptions,
+) -> Result<ImportReport, OkxError> {
+    let mut reader = LineReader::new(input);
+    let preamble = read_preamble(&mut reader)?;
+    let layout = preamble.layout;
+    let shown = output.display().to_string();
+    let write_err = |source| OkxError::Write {
+        path: shown.clone(),
+        source,
+    };
+    let mut report = ImportReport::default();
+    let mut out: Option<BufWriter<std::fs::File>> = None;
+    let mut digest = BundleDigest::default();
+    let mut seen: HashSet<[u8; 16]> = HashSet::new();
+    let mut buf = Vec::new();
+    let skip = |report: &mut ImportReport, reason: &str| {
+        report.skipped += 1;
+        *report
+            .skipped_by_reason
+            .entry(reason.to_owned())
+            .or_default() += 1;
+    };
+    loop {
+        buf.clear();
+        let Some(n) = reader.read_into(&mut buf)? else {
+            break;
+        };
+        let line = std::str::from_utf8(&buf).map_err(|_| OkxError::NotUtf8 { line: n })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        report.rows += 1;
+        let cells = Cells::split(line);
+        if cells.len() < layout.script + 1 || cells.len() > layout.columns {
+            skip(&mut report, "wrong number of columns");
+            continue;
+        }
+        let message = cells.get(layout.message);
+        let challenge = opts.message.clone().unwrap_or_else(|| {
+            if report.challenge.is_empty() {
+                message.to_owned()
+            } else {
+                report.challenge.clone()
+            }
+        });
+        if report.challenge.is_empty() {
+            report.challenge = challenge.clone();
+        }
+        if message != report.challenge {
+            skip(
+                &mut report,
+                "signed another message than the bundle's challenge",
+            );
+            continue;
+        }
+        let mut entry = match bundle_form(layout.kind, &cells, &layout) {
+            Ok(e) => e,
+            Err(reason) => {
+                skip(&mut report, reason);
+                continue;
+            }
+        };
+        if !seen.insert(dup_key(entry.chain, &entry.address)) {
+            skip(
+                &mut report,
+                "address already imported (one entry per address)",
+            );
+            continue;
+        }
+        let writer = match &mut out {
+            Some(w) => w,
+            None => {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(output)
+                    .map_err(|source| {
+                        if source.kind() == std::io::ErrorKind::AlreadyExists {
+                            OkxError::Exists {
+                                path: shown.clone(),
+                            }
+                        } else {
+                            OkxError::Open {
+                                path: shown.clone(),
+                                source,
+                            }
+                        }
+                    })?;
+                let mut w = BufWriter::new(file);
+                let header = header(&report.challenge, &opts.custodian);
+                let header_line = encode_line(&Line::Header(header));
+                digest.update(&header_line);
+                writeln!(w, "{header_line}").map_err(write_err)?;
+                out.insert(w)
+            }
+        };
+        entry.index = report.imported;
+        let text = encode_line(&Line::Entry(entry));
+        digest.update(&text);
+        writeln!(writer, "{text}").map_err(write_err)?;
+        report.imported += 1;
+    }
+    let Some(mut w) = out else {
+        return Err(OkxError::Structure {
+            line: reader.line(),
+            reason: "no row of this file has a bundle v1 form; nothing was written".into(),
+        });
+    };
+    let footer = Footer {
+        entries: report.imported,
+        sha256: digest.hex(),
+    };
+    writeln!(w, "{}", encode_line(&Line::Footer(footer))).map_err(write_err)?;
+    let file = w.into_inner().map_err(|e| write_err(e.into_error()))?;
+    file.sync_all().map_err(write_err)?;
+    Ok(report)
+}
+
+fn header(challenge: &str, custodian: &str) -> Header {
+    let created_at = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    Header {
+        format: BUNDLE_FORMAT.to_owned(),
+        version: BUNDLE_VERSION,
+        challenge: challenge.to_owned(),
+        challenge_sha256: hex::encode(Sha256::digest(challenge.as_bytes())),
+        custodian: custodian.to_owned(),
+        created_at,
+        tool: format!("porsign {} (import okx)", env!("CARGO_PKG_VERSION")),
+    }
+}
