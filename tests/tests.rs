@@ -15,3 +15,5 @@ mod emulator;
 mod scheme;
 /// OKX proof-of-reserves files: real samples, layouts, tampering, verify/import/bench CLI.
 mod okx;
+/// `porsign sign` on the built-in emulator.
+mod sign;

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::model::{encode_line, Chain, Entry, Footer, Header, Line};
@@ -27,7 +27,10 @@ pub struct ResumeState {
 /// Writes a bundle line by line, durably.
 pub struct BundleWriter {
     path: PathBuf,
-    file: File,
+    file: BufWriter<File>,
+    /// fsync after every line (signing), or only at the end (bulk conversion of a file that
+    /// can simply be converted again).
+    durable: bool,
     digest: BundleDigest,
     entries: u64,
     done: HashSet<AddressKey>,
@@ -36,6 +39,16 @@ pub struct BundleWriter {
 impl BundleWriter {
     /// Starts a new bundle. Refuses to touch an existing file: that is finished or resumable work.
     pub fn create(path: &Path, header: &Header) -> Result<Self, BundleError> {
+        Self::create_with(path, header, true)
+    }
+
+    /// Starts a new bundle that is synced to disk only when finished: for converting files in
+    /// bulk, where a crash costs a rerun rather than a device's work.
+    pub fn create_bulk(path: &Path, header: &Header) -> Result<Self, BundleError> {
+        Self::create_with(path, header, false)
+    }
+
+    fn create_with(path: &Path, header: &Header, durable: bool) -> Result<Self, BundleError> {
         let shown = path.display().to_string();
         let file = OpenOptions::new()
             .write(true)
@@ -55,7 +68,8 @@ impl BundleWriter {
             })?;
         let mut writer = BundleWriter {
             path: path.to_owned(),
-            file,
+            file: BufWriter::new(file),
+            durable,
             digest: BundleDigest::default(),
             entries: 0,
             done: HashSet::new(),
@@ -151,7 +165,8 @@ impl BundleWriter {
         };
         let writer = BundleWriter {
             path: path.to_owned(),
-            file,
+            file: BufWriter::new(file),
+            durable: true,
             digest,
             entries,
             done,
@@ -195,20 +210,33 @@ impl BundleWriter {
             sha256: self.digest.hex(),
         };
         self.write_durably(&encode_line(&Line::Footer(footer.clone())))?;
+        let path = self.path.display().to_string();
+        self.file
+            .flush()
+            .and_then(|()| self.file.get_ref().sync_all())
+            .map_err(|source| BundleError::Write { path, source })?;
         Ok(footer)
     }
 
-    /// One `write_all` of the whole line and its newline, then fsync: a crash leaves either the
-    /// full line or a cut-off one that `resume` drops, never a line that reads as complete.
+    /// Writes the whole line and its newline, then (durable mode) flushes and fsyncs: a crash
+    /// leaves either the full line or a cut-off one that `resume` drops, never a line that reads
+    /// as complete.
     fn write_durably(&mut self, line: &str) -> Result<(), BundleError> {
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
-        let path = self.path.display().to_string();
-        self.file
-            .write_all(&bytes)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|source| BundleError::Write { path, source })
+        let result = self
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.write_all(b"\n"));
+        let result = if self.durable {
+            result
+                .and_then(|()| self.file.flush())
+                .and_then(|()| self.file.get_ref().sync_data())
+        } else {
+            result
+        };
+        result.map_err(|source| BundleError::Write {
+            path: self.path.display().to_string(),
+            source,
+        })
     }
 }
 

@@ -4,6 +4,8 @@
 mod bench_cmd;
 mod bundle_cmd;
 mod challenge_cmd;
+mod demo_cmd;
+pub mod emulate_cmd;
 pub mod exit;
 mod okx_cmd;
 mod output;
@@ -53,6 +55,11 @@ pub enum Command {
     /// Work with bundles (merge cosigners' partial bundles).
     #[command(subcommand)]
     Bundle(bundle_cmd::BundleCommand),
+    /// Run the built-in Ledger emulator (Speculos-compatible; tests and demos only).
+    Emulate(emulate_cmd::EmulateArgs),
+    /// The whole flow on built-in emulated Ledgers: challenge, sign a sample reserves list
+    /// (every address type, a 2-of-3 multisig of three devices, Ethereum), merge, verify.
+    Demo(demo_cmd::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,5 +157,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Bench(bench_cmd::BenchCommand::Verify(args)) => bench_cmd::run(&out, args),
         Command::Sign(args) => sign_cmd::run(&out, args),
         Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),
+        Command::Emulate(args) => emulate_cmd::run(&out, args),
+        Command::Demo(args) => demo_cmd::run(&out, args),
     }
 }

@@ -144,6 +144,29 @@ pub fn sign_all(
         .copied()
         .filter(|r| sessions.iter().any(|s| s.can_sign(r)))
         .collect();
+    if signable.is_empty() {
+        // Nothing this device can do, yet rows are owed: the wrong app (or device) is open.
+        let owed: Vec<&&Reserve> = pending
+            .iter()
+            .filter(|r| belongs_to_this_bundle(r, sessions))
+            .collect();
+        if let Some(first) = owed.first() {
+            let expected = match (first.chain, first.network.as_str()) {
+                (Chain::Ethereum, _) => "Ethereum",
+                (Chain::Bitcoin, "mainnet") => "Bitcoin",
+                (Chain::Bitcoin, _) => "Bitcoin Test",
+            };
+            let found = sessions
+                .iter()
+                .map(Session::describe)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(SignError::Open(DeviceError::WrongApp {
+                expected: format!("{expected} app for {} pending rows", owed.len()),
+                found,
+            }));
+        }
+    }
     progress.start(signable.len() as u64);
 
     let queue: Mutex<VecDeque<&Reserve>> = Mutex::new(
@@ -215,7 +238,13 @@ pub fn sign_all(
             match &mut entry {
                 None => entry = Some(share),
                 Some(e) => {
-                    e.signatures.extend(share.signatures);
+                    // Devices with one seed hold the same keys and sign identically (RFC 6979):
+                    // keep each signature once.
+                    for sig in share.signatures {
+                        if !e.signatures.contains(&sig) {
+                            e.signatures.push(sig);
+                        }
+                    }
                     // The entry now speaks for several devices.
                     e.path = None;
                     e.fingerprint = None;

@@ -321,18 +321,25 @@ fn prove_taproot(
 
 /// Whether the device with this master fingerprint holds one of the multisig's keys.
 pub fn holds_key(descriptor: &str, fingerprint: [u8; 4]) -> bool {
-    own_multisig_key(descriptor, fingerprint).is_some()
+    !own_multisig_keys(descriptor, fingerprint).is_empty()
 }
 
-/// The key of `descriptor` whose origin fingerprint is the device's: its full path and pubkey.
-fn own_multisig_key(descriptor: &str, fingerprint: [u8; 4]) -> Option<(DerivationPath, PublicKey)> {
-    let parsed = Descriptor::<DescriptorPublicKey>::from_str(descriptor).ok()?;
-    let definite = parsed.at_derivation_index(0).ok()?;
-    let mut found = None;
+/// The keys of `descriptor` whose origin fingerprint is the device's, with their full paths. A
+/// device can hold several (one seed, several accounts), and signs with each.
+fn own_multisig_keys(descriptor: &str, fingerprint: [u8; 4]) -> Vec<(DerivationPath, PublicKey)> {
+    let Ok(parsed) = Descriptor::<DescriptorPublicKey>::from_str(descriptor) else {
+        return Vec::new();
+    };
+    let Ok(definite) = parsed.at_derivation_index(0) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(DerivationPath, PublicKey)> = Vec::new();
     definite.for_each_key(|k| {
         if k.master_fingerprint().to_bytes() == fingerprint {
             if let (Some(path), Ok(pk)) = (k.full_derivation_path(), k.derive_public_key(SECP256K1)) {
-                found = Some((path, pk));
+                if !found.iter().any(|(_, known)| known == &pk) {
+                    found.push((path, pk));
+                }
             }
         }
         true
@@ -347,27 +354,40 @@ fn prove_multisig_share(
     descriptor: &str,
     message: &[u8],
 ) -> Result<Entry, SignError> {
-    let (path, listed_key) = own_multisig_key(descriptor, fingerprint).ok_or_else(|| SignError::Reserve {
-        line: reserve.line,
-        reason: format!("the device {} holds none of this multisig's keys", hex::encode(fingerprint)),
-    })?;
-    let xpub = btc::xpub(transport, &path, false).map_err(|e| device_err(reserve, e))?;
-    if xpub.public_key != listed_key.inner {
-        return Err(SignError::AddressMismatch {
+    let keys = own_multisig_keys(descriptor, fingerprint);
+    if keys.is_empty() {
+        return Err(SignError::Reserve {
             line: reserve.line,
-            address: reserve.address.clone(),
-            path: format!("m/{path}"),
+            reason: format!("the device {} holds none of this multisig's keys", hex::encode(fingerprint)),
         });
     }
-    let sig = btc::sign_message(transport, &path, message).map_err(|e| device_err(reserve, e))?;
     let digest = scheme::bip137::message_hash(message);
-    let (signer, _) = scheme::bip137::recover(&digest, &sig).map_err(|e| host_check(reserve, e.to_string()))?;
-    if signer.inner != listed_key.inner {
-        return Err(host_check(reserve, "the signature recovers another key than the cosigner's".into()));
+    let mut signatures = Vec::new();
+    let mut paths = Vec::new();
+    for (path, listed_key) in keys {
+        // The device must really hold the key the descriptor names at that path.
+        let xpub = btc::xpub(transport, &path, false).map_err(|e| device_err(reserve, e))?;
+        if xpub.public_key != listed_key.inner {
+            return Err(SignError::AddressMismatch {
+                line: reserve.line,
+                address: reserve.address.clone(),
+                path: format!("m/{path}"),
+            });
+        }
+        let sig = btc::sign_message(transport, &path, message).map_err(|e| device_err(reserve, e))?;
+        let (signer, _) =
+            scheme::bip137::recover(&digest, &sig).map_err(|e| host_check(reserve, e.to_string()))?;
+        if signer.inner != listed_key.inner {
+            return Err(host_check(reserve, "the signature recovers another key than the cosigner's".into()));
+        }
+        signatures.push(b64(&sig));
+        paths.push(format!("m/{path}"));
     }
-    let mut entry = entry_for(reserve, Scheme::Bip137Multisig, vec![b64(&sig)]);
+    let mut entry = entry_for(reserve, Scheme::Bip137Multisig, signatures);
     entry.descriptor = Some(descriptor.to_owned());
-    entry.path = Some(format!("m/{path}"));
+    if let [only] = paths.as_slice() {
+        entry.path = Some(only.clone());
+    }
     entry.fingerprint = Some(hex::encode(fingerprint));
     Ok(entry)
 }

@@ -1,4 +1,10 @@
-//! The built-in emulator: keys and signatures byte-identical to the real apps.
-#![allow(clippy::indexing_slicing)] // tests index known fixtures; a panic is a test failure.
+//! The built-in emulator: keys and signatures byte-identical to the real apps, every recorded
+//! APDU answered byte for byte, the Speculos-compatible servers, and fault injection.
 
+/// Each fault and the host error it produces.
+mod faults;
 mod keys;
+/// The TCP APDU port and the REST API, driven by porsign's host code.
+mod server;
+/// Every recorded transcript, replayed against the emulator.
+mod transcripts;

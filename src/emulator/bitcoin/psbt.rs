@@ -89,10 +89,10 @@ struct Scan {
     bad_pubkey: bool,
 }
 
-/// Which derivation keys a pass reads the values of.
+/// Which derivation keys a pass reads the values of (passes without callback use
+/// `open_map`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Callback {
-    None,
     Input,
     Output,
 }
@@ -850,7 +850,7 @@ async fn sign_input(
     if !st.ctx.chain.may_derive(&path) {
         return Err(StatusWord::BadState);
     }
-    let cache = SighashCache::new(unsigned);
+    let mut cache = SighashCache::new(unsigned);
     if !scan.witness_utxo {
         let spent = from_non_witness_utxo(host, &scan.map, None).await?;
         let byte = sighash_type.unwrap_or(SIGHASH_ALL);
@@ -926,7 +926,7 @@ async fn sign_input(
             }
             let item = YieldedItem::PartialSignature {
                 input_index: index,
-                key: output_key.to_inner().serialize().to_vec(),
+                key: output_key.to_x_only_public_key().serialize().to_vec(),
                 signature: sig,
             };
             host.yield_data(item.encode()).await;

@@ -1,0 +1,238 @@
+//! The emulator against every transcript recorded from the real apps: each recorded command,
+//! fed in order, must get the recorded response byte for byte, and the review pages it shows
+//! must read like the recorded screens.
+//!
+//! One exception, as on the device: the app's BIP-340 (Schnorr) signatures use fresh
+//! randomness, so for those replies every other byte must match and the signature must verify.
+#![allow(clippy::indexing_slicing)]
+
+use std::str::FromStr;
+
+use bitcoin::hashes::Hash;
+use bitcoin::secp256k1::{schnorr, Message, XOnlyPublicKey, SECP256K1};
+use bitcoin::sighash::{Prevouts, SighashCache, TapSighashType};
+use porsign::emulator::{AppMode, Approval, Emulator, EmulatorConfig, Reply};
+use serde_json::Value;
+
+use crate::util::fixture;
+
+struct Transcript {
+    name: String,
+    json: Value,
+}
+
+fn transcripts() -> Vec<Transcript> {
+    let dir = fixture("speculos");
+    let mut out: Vec<Transcript> = std::fs::read_dir(&dir)
+        .expect("fixtures/speculos exists")
+        .filter_map(|entry| {
+            let path = entry.expect("directory entry").path();
+            if path.extension()? != "json" {
+                return None;
+            }
+            let name = path.file_stem()?.to_str()?.to_owned();
+            let text = std::fs::read_to_string(&path).expect("readable transcript");
+            Some(Transcript {
+                name,
+                json: serde_json::from_str(&text).expect("transcript is JSON"),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The emulator a transcript was recorded against.
+fn emulator_for(name: &str, seed: &str) -> Emulator {
+    let app = if name.starts_with("btc-testnet-") {
+        AppMode::BitcoinTest
+    } else if name.starts_with("eth-") {
+        AppMode::Ethereum
+    } else {
+        AppMode::Bitcoin
+    };
+    let mut config = EmulatorConfig::new(app);
+    config.mnemonic = seed.to_owned();
+    if name.ends_with("-rejected") {
+        config.approval = Approval::Reject;
+    }
+    Emulator::new(config).expect("emulator")
+}
+
+/// A YIELD of a taproot key-path signature: `10 ‖ varint index ‖ 20 ‖ x-only key ‖ 64-byte
+/// signature [‖ sighash byte]`, then `E000`.
+fn schnorr_yield(response: &[u8]) -> Option<(XOnlyPublicKey, usize)> {
+    let (data, sw) = response.split_at(response.len().checked_sub(2)?);
+    if sw != [0xe0, 0x00] || data.first() != Some(&0x10) || data.get(2) != Some(&0x20) {
+        return None;
+    }
+    let sig_len = data.len().checked_sub(3 + 32)?;
+    if sig_len != 64 && sig_len != 65 {
+        return None;
+    }
+    let key = XOnlyPublicKey::from_slice(&data[3..35]).ok()?;
+    Some((key, 35))
+}
+
+/// The BIP-341 key-spend digest of the transcript's PSBT (input 0, SIGHASH_DEFAULT).
+fn taproot_sighash(result: &Value) -> Message {
+    let psbt = bitcoin::Psbt::from_str(result["psbt_base64"].as_str().expect("psbt_base64"))
+        .expect("valid PSBT");
+    let spent: Vec<bitcoin::TxOut> = psbt
+        .inputs
+        .iter()
+        .map(|i| i.witness_utxo.clone().expect("witness utxo"))
+        .collect();
+    let digest = SighashCache::new(&psbt.unsigned_tx)
+        .taproot_key_spend_signature_hash(0, &Prevouts::All(&spent), TapSighashType::Default)
+        .expect("sighash");
+    Message::from_digest(digest.to_byte_array())
+}
+
+/// Checks our reply against a recorded Schnorr yield: same bytes but the signature, which
+/// must verify for the same key and digest (the recorded one too, as a control).
+fn check_schnorr(ours: &[u8], recorded: &[u8], result: &Value) -> Result<(), String> {
+    let (key, sig_at) = schnorr_yield(recorded).ok_or("not a Schnorr yield")?;
+    if ours.len() != recorded.len() {
+        return Err(format!("length {} != {}", ours.len(), recorded.len()));
+    }
+    if ours[..sig_at] != recorded[..sig_at] || ours[sig_at + 64..] != recorded[sig_at + 64..] {
+        return Err("bytes around the signature differ".into());
+    }
+    let digest = taproot_sighash(result);
+    for (who, bytes) in [("recorded", recorded), ("emulator", ours)] {
+        let sig = schnorr::Signature::from_slice(&bytes[sig_at..sig_at + 64])
+            .map_err(|e| format!("{who} signature: {e}"))?;
+        SECP256K1
+            .verify_schnorr(&sig, &digest, &key)
+            .map_err(|e| format!("{who} signature does not verify: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Recorded screens that belong to the operation before the recorded one: the status page a
+/// signature leaves on screen for a while.
+fn is_leftover_status(screen: &str) -> bool {
+    matches!(
+        screen,
+        "Transaction signed" | "Message signed" | "Account registered" | "Address verified"
+    )
+}
+
+/// Screen texts compared without the line breaks: Speculos reads lines from pixels and the
+/// transcripts join them with spaces, splitting some glyphs (`OP _RETURN`) and keeping
+/// trailing spaces; the emulator's lines are the device's. Everything else must be equal,
+/// page numbers included.
+fn normalized(screen: &str) -> String {
+    screen.split_whitespace().collect()
+}
+
+#[test]
+fn every_recorded_exchange_is_answered_byte_for_byte() {
+    let mut failures = Vec::new();
+    let mut transcripts_checked = 0;
+    let mut exchanges_checked = 0;
+    let mut schnorr_checked = 0;
+    for t in transcripts() {
+        let seed = t.json["seed"].as_str().expect("seed");
+        let mut emulator = emulator_for(&t.name, seed);
+        for (i, exchange) in t.json["exchanges"]
+            .as_array()
+            .expect("exchanges")
+            .iter()
+            .enumerate()
+        {
+            let command = hex::decode(exchange["command"].as_str().expect("command")).unwrap();
+            let recorded = hex::decode(exchange["response"].as_str().expect("response")).unwrap();
+            let ours = match emulator.handle(&command) {
+                Reply::Data(bytes) => bytes,
+                Reply::Disconnect => {
+                    failures.push(format!("{} #{i}: disconnected", t.name));
+                    break;
+                }
+            };
+            exchanges_checked += 1;
+            if ours == recorded {
+                continue;
+            }
+            if schnorr_yield(&recorded).is_some() {
+                match check_schnorr(&ours, &recorded, &t.json["result"]) {
+                    Ok(()) => schnorr_checked += 1,
+                    Err(e) => failures.push(format!("{} #{i}: schnorr yield: {e}", t.name)),
+                }
+                continue;
+            }
+            failures.push(format!(
+                "{} #{i}: command {}\n  recorded {}\n  emulator {}",
+                t.name,
+                hex::encode(&command),
+                hex::encode(&recorded),
+                hex::encode(&ours)
+            ));
+            break;
+        }
+        transcripts_checked += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(transcripts_checked, 45, "one per fixture");
+    assert_eq!(exchanges_checked, 546, "every recorded exchange");
+    assert_eq!(schnorr_checked, 1, "the P2TR BIP-322 yield");
+}
+
+#[test]
+fn screens_read_like_the_recorded_ones() {
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for t in transcripts() {
+        let Some(recorded) = t.json["screens"].as_array() else {
+            continue;
+        };
+        let recorded: Vec<&str> = recorded
+            .iter()
+            .map(|s| s.as_str().expect("screen text"))
+            .skip_while(|s| is_leftover_status(s))
+            .collect();
+        let seed = t.json["seed"].as_str().expect("seed");
+        let mut emulator = emulator_for(&t.name, seed);
+        for exchange in t.json["exchanges"].as_array().expect("exchanges") {
+            let command = hex::decode(exchange["command"].as_str().expect("command")).unwrap();
+            let _ = emulator.handle(&command);
+        }
+        let ours = emulator.reviewed_screens();
+        let same = ours.len() == recorded.len()
+            && ours
+                .iter()
+                .zip(&recorded)
+                .all(|(a, b)| normalized(a) == normalized(b));
+        if !same {
+            failures.push(format!(
+                "{}:\n  recorded {recorded:?}\n  emulator {ours:?}",
+                t.name
+            ));
+        }
+        compared += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(compared, 18, "transcripts with screens");
+}
+
+#[test]
+fn screen_lines_match_where_speculos_reads_them_cleanly() {
+    // The signed-message and address screens have no glyphs Speculos splits: their text must
+    // be identical, line breaks included.
+    let mut config = EmulatorConfig::new(AppMode::Bitcoin);
+    config.approval = Approval::Auto;
+    let mut emulator = Emulator::new(config).expect("emulator");
+    let t = std::fs::read_to_string(fixture("speculos/btc-signmessage-long-84.json")).unwrap();
+    let t: Value = serde_json::from_str(&t).unwrap();
+    for exchange in t["exchanges"].as_array().unwrap() {
+        let _ = emulator.handle(&hex::decode(exchange["command"].as_str().unwrap()).unwrap());
+    }
+    let recorded: Vec<String> = t["screens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(emulator.reviewed_screens(), recorded);
+}

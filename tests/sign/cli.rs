@@ -1,0 +1,1 @@
+//! CLI sign tests (TCP emulator).
