@@ -70,9 +70,7 @@ fn say(text: &str) {
 pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     say("EMULATED DEVICES WITH PUBLIC TEST SEEDS: NOT FOR REAL FUNDS");
     let stamp = crate::sign::now_rfc3339().replace([':', '-'], "");
-    let dir = args.dir.join(format!("run-{stamp}"));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| CliError::msg(Exit::Input, format!("cannot create {}: {e}", dir.display())))?;
+    let dir = fresh_dir(&args.dir, &stamp)?;
 
     // The devices' keys, asked of the devices themselves.
     let mut a = emulator(SPECULOS_DEFAULT_MNEMONIC, AppMode::Bitcoin)?;
@@ -203,6 +201,24 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
         },
     );
     Ok(if ok { Exit::Ok } else { Exit::Invalid })
+}
+
+/// A new folder `run-<time>[-n]` inside `parent`: a demo never writes into an earlier run's files.
+fn fresh_dir(parent: &Path, stamp: &str) -> Result<PathBuf, CliError> {
+    let err = |p: &Path, e: std::io::Error| {
+        CliError::msg(Exit::Input, format!("cannot create {}: {e}", p.display()))
+    };
+    std::fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
+    for n in 0..1000 {
+        let name = if n == 0 { format!("run-{stamp}") } else { format!("run-{stamp}-{n}") };
+        let dir = parent.join(name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(err(&dir, e)),
+        }
+    }
+    Err(CliError::msg(Exit::Input, format!("too many demo runs in {}", parent.display())))
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), CliError> {

@@ -45,9 +45,7 @@ impl EthereumApp {
     /// Answers one APDU.
     pub(crate) fn handle(&mut self, command: &ApduCommand) -> ApduResponse {
         let outcome = match EthCommand::decode(command) {
-            Ok(EthCommand::GetAddress(c)) => {
-                self.address(&c.path, c.display, c.return_chain_code)
-            }
+            Ok(EthCommand::GetAddress(c)) => self.address(&c.path, c.display, c.return_chain_code),
             Ok(EthCommand::GetAppConfiguration) => Ok(CONFIGURATION.encode()),
             Ok(EthCommand::SignPersonalMessage(chunk)) => match self.message.push(chunk) {
                 Ok(None) => Ok(Vec::new()),
@@ -63,7 +61,12 @@ impl EthereumApp {
         }
     }
 
-    fn address(&self, path: &Bip32Path, display: bool, chain_code: bool) -> Result<Vec<u8>, StatusWord> {
+    fn address(
+        &self,
+        path: &Bip32Path,
+        display: bool,
+        chain_code: bool,
+    ) -> Result<Vec<u8>, StatusWord> {
         if !may_derive(path.steps()) {
             return Err(StatusWord::IncorrectData);
         }
@@ -145,7 +148,13 @@ fn shown_message(message: &[u8]) -> String {
     if printable {
         message
             .iter()
-            .map(|b| if b.is_ascii_whitespace() { ' ' } else { char::from(*b) })
+            .map(|b| {
+                if b.is_ascii_whitespace() {
+                    ' '
+                } else {
+                    char::from(*b)
+                }
+            })
             .collect()
     } else {
         format!("0x{}", hex::encode(message))

@@ -95,7 +95,10 @@ mod tests {
         };
         let mut state = FaultState::default();
         assert_eq!(state.on_reply(&faults, vec![1, 0x90, 0]), [1, 0x90, 0]);
-        assert_eq!(state.on_reply(&faults, vec![1, 0x90, 0]), [1, 0xff, 0x90, 0]);
+        assert_eq!(
+            state.on_reply(&faults, vec![1, 0x90, 0]),
+            [1, 0xff, 0x90, 0]
+        );
         assert_eq!(state.on_reply(&faults, vec![0x90, 0]), [0x90, 0]);
     }
 }

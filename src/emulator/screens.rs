@@ -280,14 +280,22 @@ mod tests {
         );
         assert_eq!(wrap("porsign test challenge"), ["porsign test challenge"]);
         assert_eq!(wrap("a\nb"), ["a", "b"]);
-        assert_eq!(pair_pages("Message", ""), [Screen::new(vec!["Message".into()])]);
+        assert_eq!(
+            pair_pages("Message", ""),
+            [Screen::new(vec!["Message".into()])]
+        );
     }
 
     #[test]
     fn review_indices() {
         let review = ReviewBuilder::intro("Review message")
             .pair("Path", "84'/0'/0'/0/0")
-            .finish("Sign message", "Reject message", "Message signed", "Message rejected");
+            .finish(
+                "Sign message",
+                "Reject message",
+                "Message signed",
+                "Message rejected",
+            );
         assert_eq!(review.approve_index(), 2);
         assert_eq!(review.reject_index(), 3);
         assert_eq!(review.pages().len(), 4);

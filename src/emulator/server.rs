@@ -2,9 +2,9 @@
 //! the APDU in; 4-byte length N, N data bytes and the 2 status bytes out) and the REST subset
 //! tools drive (`/events`, `/button/*`, `/apdu`), on background threads.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -184,7 +184,9 @@ pub fn serve(
             accept_loop(&listener, &shared, |stream, shared| {
                 let emulator = Arc::clone(&emulator);
                 let ui = ui.clone();
-                std::thread::spawn(move || super::rest::serve_request(stream, &emulator, &ui, &shared));
+                std::thread::spawn(move || {
+                    super::rest::serve_request(stream, &emulator, &ui, &shared)
+                });
             });
         }));
     }

@@ -6,9 +6,7 @@ use std::time::Duration;
 use porsign::app::{btc, eth, DeviceError};
 use porsign::device::{SpeculosTransport, Transport, TransportError};
 use porsign::emulator::keys::path;
-use porsign::emulator::{
-    serve, AppMode, Emulator, EmulatorConfig, Faults, InProcessTransport,
-};
+use porsign::emulator::{serve, AppMode, Emulator, EmulatorConfig, Faults, InProcessTransport};
 
 fn in_process(app: AppMode, faults: Faults) -> InProcessTransport {
     let mut config = EmulatorConfig::new(app);
@@ -17,7 +15,11 @@ fn in_process(app: AppMode, faults: Faults) -> InProcessTransport {
 }
 
 fn sign(transport: &mut dyn Transport) -> Result<[u8; 65], DeviceError> {
-    btc::sign_message(transport, &path("m/84'/0'/0'/0/0"), b"porsign test challenge")
+    btc::sign_message(
+        transport,
+        &path("m/84'/0'/0'/0/0"),
+        b"porsign test challenge",
+    )
 }
 
 #[test]
@@ -62,10 +64,16 @@ fn locked_device() {
         ..Faults::default()
     };
     let mut transport = in_process(AppMode::Bitcoin, locked.clone());
-    assert!(matches!(btc::check_app(&mut transport), Err(DeviceError::Locked)));
+    assert!(matches!(
+        btc::check_app(&mut transport),
+        Err(DeviceError::Locked)
+    ));
     assert!(matches!(sign(&mut transport), Err(DeviceError::Locked)));
     let mut transport = in_process(AppMode::Ethereum, locked);
-    assert!(matches!(eth::check_app(&mut transport), Err(DeviceError::Locked)));
+    assert!(matches!(
+        eth::check_app(&mut transport),
+        Err(DeviceError::Locked)
+    ));
 }
 
 #[test]
@@ -174,8 +182,7 @@ fn slow_replies_time_out_a_short_client() {
         Err(DeviceError::Transport(TransportError::Timeout { .. }))
     ));
 
-    let mut transport =
-        in_process(AppMode::Bitcoin, slow).with_timeout(Duration::from_millis(100));
+    let mut transport = in_process(AppMode::Bitcoin, slow).with_timeout(Duration::from_millis(100));
     assert!(matches!(
         btc::master_fingerprint(&mut transport),
         Err(DeviceError::Transport(TransportError::Timeout { .. }))

@@ -1,6 +1,9 @@
 //! The built-in emulator: keys and signatures byte-identical to the real apps, every recorded
 //! APDU answered byte for byte, the Speculos-compatible servers, and fault injection.
 
+/// The Bitcoin app beyond the transcripts: BIP-322 for every default policy, registered
+/// wallets, error answers.
+mod bitcoin;
 /// Each fault and the host error it produces.
 mod faults;
 mod keys;

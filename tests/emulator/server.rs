@@ -189,7 +189,11 @@ fn buttons_approve_a_message_signature() {
         )
     });
     wait_for_screen(port, "Review message");
-    for screen in ["Path 84'/0'/0'/0/0", "Message porsign test challenge", "Sign message"] {
+    for screen in [
+        "Path 84'/0'/0'/0/0",
+        "Message porsign test challenge",
+        "Sign message",
+    ] {
         press(port, "right");
         wait_for_screen(port, screen);
     }
@@ -210,7 +214,11 @@ fn buttons_reject_a_personal_signature() {
     let apdu = format!("127.0.0.1:{}", server.apdu_port());
     let signer = std::thread::spawn(move || {
         let mut transport = SpeculosTransport::connect(&apdu, TIMEOUT).unwrap();
-        eth::sign_personal(&mut transport, &path("m/44'/60'/0'/0/0"), b"please reject me")
+        eth::sign_personal(
+            &mut transport,
+            &path("m/44'/60'/0'/0/0"),
+            b"please reject me",
+        )
     });
     wait_for_screen(port, "Review message");
     // Pressing "both" on a review page does nothing; left at the start stays put.

@@ -1,1 +1,122 @@
-//! CLI sign tests (TCP emulator).
+//! `porsign sign` and `porsign demo` as a user runs them: the binary against the emulator's
+//! Speculos-compatible TCP port.
+
+use std::process::Output;
+
+use porsign::emulator::keys::SPECULOS_DEFAULT_MNEMONIC;
+use porsign::emulator::server::serve;
+use porsign::emulator::{AppMode, Approval, EmulatorConfig, Faults};
+
+use super::*;
+use crate::cli::porsign;
+
+fn server(app: AppMode, faults: Faults) -> porsign::emulator::server::ServerHandle {
+    serve(
+        EmulatorConfig {
+            app,
+            mnemonic: SPECULOS_DEFAULT_MNEMONIC.into(),
+            approval: Approval::Auto,
+            faults,
+        },
+        "127.0.0.1:0",
+        None,
+    )
+    .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn sign_rejection_exits_4_naming_the_address_then_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
+    std::fs::write(dir.path().join("reserves.csv"), mixed_reserves_csv()).unwrap();
+    let sign = |port: u16| {
+        let device = format!("speculos:127.0.0.1:{port}");
+        porsign(
+            &["sign", "--challenge", "challenge.json", "--reserves", "reserves.csv", "-o", "b.jsonl", "--device", &device, "--timeout", "30"],
+            dir.path(),
+        )
+    };
+    let mut rejecting = server(AppMode::Bitcoin, Faults { reject_nth_signature: Some(2), ..Faults::default() });
+    let o = sign(rejecting.apdu_port());
+    rejecting.stop();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("31mceY4tx8cr75vQLLFcK1Gp2VkGdyZfZy"), "{}", text(&o));
+    assert!(text(&o).contains("challenge sha256"), "the operator sees the challenge hash first");
+
+    let mut btc = server(AppMode::Bitcoin, Faults::default());
+    let o = sign(btc.apdu_port());
+    btc.stop();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 ethereum rows still need the Ethereum app"), "{}", text(&o));
+
+    // Running the Bitcoin app again when only Ethereum rows are owed: exit 5, says which app.
+    let mut btc = server(AppMode::Bitcoin, Faults::default());
+    let o = sign(btc.apdu_port());
+    btc.stop();
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(text(&o).contains("Ethereum app"), "{}", text(&o));
+
+    let mut eth = server(AppMode::Ethereum, Faults::default());
+    let o = sign(eth.apdu_port());
+    eth.stop();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("bundle complete"), "{}", text(&o));
+
+    let o = porsign(&["verify", "b.jsonl", "--challenge", "challenge.json"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let addresses = bundle_addresses(&dir.path().join("b.jsonl"));
+    assert_eq!(addresses.len(), 6);
+}
+
+#[test]
+fn no_device_listening_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
+    std::fs::write(dir.path().join("reserves.csv"), mixed_reserves_csv()).unwrap();
+    // Bind and drop a listener to find a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let o = porsign(
+        &["sign", "--challenge", "challenge.json", "--reserves", "reserves.csv", "-o", "b.jsonl", "--speculos", &format!("127.0.0.1:{port}")],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+}
+
+#[test]
+fn locked_device_exits_5() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
+    std::fs::write(dir.path().join("reserves.csv"), mixed_reserves_csv()).unwrap();
+    let mut locked = server(AppMode::Bitcoin, Faults { locked: true, ..Faults::default() });
+    let o = porsign(
+        &["sign", "--challenge", "challenge.json", "--reserves", "reserves.csv", "-o", "b.jsonl", "--speculos", &format!("127.0.0.1:{}", locked.apdu_port())],
+        dir.path(),
+    );
+    locked.stop();
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(text(&o).contains("locked"), "{}", text(&o));
+}
+
+#[test]
+fn demo_runs_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = porsign(&["demo", "--dir", "out"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("VALID: 11 entries, 11 valid"), "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("NOT FOR REAL FUNDS"));
+    let o = porsign(&["--json", "demo", "--dir", "out"], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["type"], "demo-report");
+    assert_eq!(doc["result"], "valid");
+    // The demo's bundle verifies through the CLI too.
+    let bundle = doc["bundle"].as_str().unwrap();
+    let challenge = doc["challenge"].as_str().unwrap();
+    let o = porsign(&["verify", bundle, "--challenge", challenge], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

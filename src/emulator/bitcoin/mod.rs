@@ -290,8 +290,7 @@ async fn wallet_address(ctx: &Ctx, host: &Host, command: GetWalletAddress) -> Ou
         .map_err(|_| StatusWord::BadState)?;
     let address = policy::address(&script, ctx.chain)?;
     if command.display {
-        let mut builder =
-            ReviewBuilder::intro("Verify bitcoin\naddress").pair("Address", &address);
+        let mut builder = ReviewBuilder::intro("Verify bitcoin\naddress").pair("Address", &address);
         if !is_default {
             builder = builder.pair("Account name", &header.name);
         }

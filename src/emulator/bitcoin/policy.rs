@@ -142,10 +142,7 @@ impl Template {
     /// Segwit version of the scripts: `None` for legacy ones.
     pub(crate) fn segwit_version(&self) -> Option<u8> {
         match self {
-            Template::Pkh(_)
-            | Template::Multi {
-                wrap: Wrap::Sh, ..
-            } => None,
+            Template::Pkh(_) | Template::Multi { wrap: Wrap::Sh, .. } => None,
             Template::Tr(_) => Some(1),
             _ => Some(0),
         }
@@ -193,9 +190,7 @@ fn parse_multi(text: &str, wrap: Wrap) -> Result<Template, TemplateError> {
         .next()
         .and_then(|k| k.parse().ok())
         .ok_or(TemplateError::Invalid)?;
-    let keys = parts
-        .map(parse_key_expr)
-        .collect::<Result<Vec<_>, _>>()?;
+    let keys = parts.map(parse_key_expr).collect::<Result<Vec<_>, _>>()?;
     let n = u32::try_from(keys.len()).map_err(|_| TemplateError::Invalid)?;
     if threshold == 0 || threshold > n || n > 16 {
         return Err(TemplateError::Invalid);
@@ -275,8 +270,11 @@ impl ParsedKey {
 
 /// Our extended public key at `path`, with the app's version bytes.
 pub(crate) fn xpub_at(signer: &SoftwareSigner, path: &[u32], chain: Chain) -> Option<Xpub> {
-    let path: bitcoin::bip32::DerivationPath =
-        path.iter().map(|s| ChildNumber::from(*s)).collect::<Vec<_>>().into();
+    let path: bitcoin::bip32::DerivationPath = path
+        .iter()
+        .map(|s| ChildNumber::from(*s))
+        .collect::<Vec<_>>()
+        .into();
     signer.xpub(&path, chain.network_kind()).ok()
 }
 
@@ -357,7 +355,9 @@ impl KeyList {
                 threshold,
                 keys,
             } => {
-                let pubkeys = self.multisig_keys(host, keys, *sorted, is_change, index).await?;
+                let pubkeys = self
+                    .multisig_keys(host, keys, *sorted, is_change, index)
+                    .await?;
                 let redeem = multisig_script(*threshold, &pubkeys);
                 match wrap {
                     Wrap::Sh => ScriptBuf::new_p2sh(&redeem.script_hash()),
@@ -480,7 +480,10 @@ mod tests {
             change: 1,
         };
         assert_eq!(Template::parse("wpkh(@0/**)"), Ok(Template::Wpkh(k(0))));
-        assert_eq!(Template::parse("sh(wpkh(@0/**))"), Ok(Template::ShWpkh(k(0))));
+        assert_eq!(
+            Template::parse("sh(wpkh(@0/**))"),
+            Ok(Template::ShWpkh(k(0)))
+        );
         assert_eq!(
             Template::parse("wsh(sortedmulti(2,@0/**,@1/**,@2/**))"),
             Ok(Template::Multi {
@@ -503,6 +506,9 @@ mod tests {
             Err(TemplateError::Unsupported)
         );
         assert_eq!(Template::parse("wpkh(@0)"), Err(TemplateError::Invalid));
-        assert_eq!(Template::parse("wpkh(@0/**)").map(|t| t.standard_purpose()), Ok(Some(84)));
+        assert_eq!(
+            Template::parse("wpkh(@0/**)").map(|t| t.standard_purpose()),
+            Ok(Some(84))
+        );
     }
 }

@@ -14,9 +14,7 @@ use bitcoin::key::{Secp256k1, TapTweak};
 use bitcoin::secp256k1::XOnlyPublicKey;
 use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
 use bitcoin::transaction::Version;
-use bitcoin::{
-    Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness,
-};
+use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness};
 use firmware_msgs::btc::commands::SignPsbt;
 use firmware_msgs::btc::wallet_policy::WalletPolicyHeader;
 use firmware_msgs::btc::{MapCommitment, YieldedItem};
@@ -257,7 +255,9 @@ async fn scan_map(
     };
     let mut previous: Option<Vec<u8>> = None;
     for k in 0..map.size {
-        let key = host.element(map.keys_root, map.size, k, MAX_MAP_KEY_LEN).await?;
+        let key = host
+            .element(map.keys_root, map.size, k, MAX_MAP_KEY_LEN)
+            .await?;
         if previous.as_ref().is_some_and(|p| *p >= key) {
             return Err(StatusWord::IncorrectData);
         }
@@ -381,7 +381,10 @@ async fn from_non_witness_utxo(
         }
     }
     let index = usize::try_from(vout).map_err(incorrect)?;
-    tx.output.get(index).cloned().ok_or(StatusWord::IncorrectData)
+    tx.output
+        .get(index)
+        .cloned()
+        .ok_or(StatusWord::IncorrectData)
 }
 
 /// Amount and scriptPubKey from the witness UTXO field; `None` when absent or malformed.
@@ -497,8 +500,8 @@ async fn preprocess_inputs(
             continue;
         }
         let sighash = sighash_type(host, &scan.map).await?;
-        let plain = (segwit.is_some_and(|v| v > 0) && sighash == SIGHASH_DEFAULT)
-            || sighash == SIGHASH_ALL;
+        let plain =
+            (segwit.is_some_and(|v| v > 0) && sighash == SIGHASH_DEFAULT) || sighash == SIGHASH_ALL;
         if plain {
         } else if segwit.is_some() && matches!(sighash, 0x02 | 0x03 | 0x81 | 0x82 | 0x83) {
             warnings.non_default_sighash = true;
@@ -595,9 +598,7 @@ async fn read_output(host: &Host, map: &MapCommitment) -> Result<TxOut, StatusWo
 
 /// The outpoint and sequence of an input already opened.
 async fn outpoint(host: &Host, map: &MapCommitment) -> Result<(Txid, u32), StatusWord> {
-    let txid = host
-        .required_value(map, &[IN_PREVIOUS_TXID], 32)
-        .await?;
+    let txid = host.required_value(map, &[IN_PREVIOUS_TXID], 32).await?;
     let txid: [u8; 32] = txid.try_into().map_err(incorrect)?;
     let vout = host
         .map_value(map, &[IN_OUTPUT_INDEX], 4)
@@ -617,7 +618,12 @@ async fn sequence(host: &Host, map: &MapCommitment) -> u32 {
         .unwrap_or(u32::MAX)
 }
 
-async fn open_map(host: &Host, root: Hash, size: u64, index: u64) -> Result<MapCommitment, StatusWord> {
+async fn open_map(
+    host: &Host,
+    root: Hash,
+    size: u64,
+    index: u64,
+) -> Result<MapCommitment, StatusWord> {
     let map = host.map_commitment(root, size, index).await?;
     check_sorted(host, map.keys_root, map.size).await?;
     Ok(map)
@@ -854,8 +860,8 @@ async fn sign_input(
     if !scan.witness_utxo {
         let spent = from_non_witness_utxo(host, &scan.map, None).await?;
         let byte = sighash_type.unwrap_or(SIGHASH_ALL);
-        let script_code = legacy_script_code(st, host, scan, input_index, &spent.script_pubkey)
-            .await?;
+        let script_code =
+            legacy_script_code(st, host, scan, input_index, &spent.script_pubkey).await?;
         hash_all_outputs(st, host).await?;
         let digest = cache
             .legacy_signature_hash(input_index, &script_code, byte)
@@ -890,7 +896,8 @@ async fn sign_input(
             if byte & 0x1f == SIGHASH_SINGLE && index < st.n_outputs {
                 hash_output(st, host, index).await?;
             }
-            let kind = EcdsaSighashType::from_standard(byte).map_err(|_| StatusWord::NotSupported)?;
+            let kind =
+                EcdsaSighashType::from_standard(byte).map_err(|_| StatusWord::NotSupported)?;
             let digest = cache
                 .p2wpkh_signature_hash(input_index, &script, spent.value, kind)
                 .map_err(|_| StatusWord::BadState)?;
