@@ -11,9 +11,9 @@ mod cli;
 mod device;
 /// The built-in emulator: keys, signatures, APDU answers.
 mod emulator;
-/// Known-answer tests for the signature schemes (BIP-137, BIP-322, EIP-191, multisig).
-mod scheme;
 /// OKX proof-of-reserves files: real samples, layouts, tampering, verify/import/bench CLI.
 mod okx;
+/// Known-answer tests for the signature schemes (BIP-137, BIP-322, EIP-191, multisig).
+mod scheme;
 /// `porsign sign` on the built-in emulator.
 mod sign;

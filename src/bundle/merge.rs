@@ -14,7 +14,7 @@ use super::model::{Entry, Header, Line, Scheme};
 use super::reader::{decode_line, LineReader};
 use super::verify::canonical_address;
 use super::writer::check_header_kind;
-use super::{BundleError, BundleWriter, BundleDigest};
+use super::{BundleDigest, BundleError, BundleWriter};
 
 /// Why bundles could not be merged.
 #[derive(Debug, thiserror::Error)]

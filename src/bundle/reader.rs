@@ -174,11 +174,8 @@ mod tests {
 
     #[test]
     fn names_unknown_and_missing_fields() {
-        let err = decode_line(
-            4,
-            r#"{"type":"footer","entries":1,"sha256":"00","x":1}"#,
-        )
-        .unwrap_err();
+        let err =
+            decode_line(4, r#"{"type":"footer","entries":1,"sha256":"00","x":1}"#).unwrap_err();
         assert!(
             matches!(&err, BundleError::Field { line: 4, field, .. } if field == "x"),
             "{err:?}"

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::model::{Chain, Entry, Header, Line, Scheme};
 use super::reader::{decode_line, LineReader};
 use super::writer::check_header_kind;
-use super::{BundleError, BundleDigest};
+use super::{BundleDigest, BundleError};
 use crate::scheme::{self, BitcoinNetwork, EthAddress, SchemeError};
 
 /// How long a header's `created_at` may lie ahead of the verifier's clock (clock skew).

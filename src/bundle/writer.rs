@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::model::{encode_line, Chain, Entry, Footer, Header, Line};
 use super::reader::{decode_line, LineReader};
-use super::{BundleError, BundleDigest, BUNDLE_FORMAT, BUNDLE_VERSION};
+use super::{BundleDigest, BundleError, BUNDLE_FORMAT, BUNDLE_VERSION};
 
 /// The key under which an address counts as done: chain, network and the address as written.
 pub type AddressKey = (Chain, String, String);

@@ -36,13 +36,14 @@ struct MergeDoc {
 pub fn run(out: &Output, command: BundleCommand) -> Result<Exit, CliError> {
     let BundleCommand::Merge(args) = command;
     let inputs: Vec<&std::path::Path> = args.inputs.iter().map(PathBuf::as_path).collect();
-    let summary = merge_bundles(&inputs, &args.output, crate::sign::now_rfc3339()).map_err(|e| {
-        let exit = match e {
-            MergeError::Conflict { .. } | MergeError::Challenge { .. } => Exit::Invalid,
-            _ => Exit::Input,
-        };
-        CliError::new(exit, &e)
-    })?;
+    let summary =
+        merge_bundles(&inputs, &args.output, crate::sign::now_rfc3339()).map_err(|e| {
+            let exit = match e {
+                MergeError::Conflict { .. } | MergeError::Challenge { .. } => Exit::Invalid,
+                _ => Exit::Input,
+            };
+            CliError::new(exit, &e)
+        })?;
     let shown = args.output.display().to_string();
     out.line(&format!(
         "merged {} bundles into {shown}: {} entries ({} multisig)",

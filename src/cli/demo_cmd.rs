@@ -23,8 +23,13 @@ use crate::emulator::keys::SPECULOS_DEFAULT_MNEMONIC;
 use crate::emulator::{AppMode, Approval, Emulator, EmulatorConfig, Faults, InProcessTransport};
 
 /// The cosigners' seeds: public BIP-39 test mnemonics, never to hold funds.
-const COSIGNER_B: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-const COSIGNER_C: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+const COSIGNER_B: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const COSIGNER_C: &str =
+    "legal winner thank year wave sausage worth useful legal winner thank yellow";
+
+/// Makes one address type from a key.
+type AddressOfKey = fn(&CompressedPublicKey) -> Address;
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -91,9 +96,10 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     )
     .map_err(fail)?;
 
-    let mut rows: Vec<String> = vec!["chain,network,address,path,descriptor,amount,fingerprint".into()];
+    let mut rows: Vec<String> =
+        vec!["chain,network,address,path,descriptor,amount,fingerprint".into()];
     let fpr_hex = hex::encode(fpr_a);
-    let kinds: [(&str, fn(&CompressedPublicKey) -> Address); 4] = [
+    let kinds: [(&str, AddressOfKey); 4] = [
         ("m/44'/0'/0'/0/", |k| Address::p2pkh(k, Network::Bitcoin)),
         ("m/49'/0'/0'/0/", |k| Address::p2shwpkh(k, Network::Bitcoin)),
         ("m/84'/0'/0'/0/", |k| Address::p2wpkh(k, Network::Bitcoin)),
@@ -104,7 +110,8 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     for (prefix, make) in kinds {
         for index in 0..2u32 {
             let p = path(&format!("{prefix}{index}"));
-            let key = CompressedPublicKey(btc::xpub(a.as_mut(), &p, false).map_err(fail)?.public_key);
+            let key =
+                CompressedPublicKey(btc::xpub(a.as_mut(), &p, false).map_err(fail)?.public_key);
             rows.push(format!(
                 "bitcoin,mainnet,{},m/{p},,{}.{index}5,{fpr_hex}",
                 make(&key),
@@ -112,16 +119,25 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
             ));
         }
     }
-    rows.push(format!("bitcoin,mainnet,{multisig_address},,\"{descriptor}\",42.5,"));
+    rows.push(format!(
+        "bitcoin,mainnet,{multisig_address},,\"{descriptor}\",42.5,"
+    ));
     let mut a_eth = emulator(SPECULOS_DEFAULT_MNEMONIC, AppMode::Ethereum)?;
     for index in 0..2u32 {
         let p = path(&format!("m/44'/60'/0'/0/{index}"));
         let reply = eth::address(a_eth.as_mut(), &p, false).map_err(fail)?;
-        rows.push(format!("ethereum,mainnet,0x{},m/{p},,{index}.75,{fpr_hex}", reply.address));
+        rows.push(format!(
+            "ethereum,mainnet,0x{},m/{p},,{index}.75,{fpr_hex}",
+            reply.address
+        ));
     }
     let reserves_path = dir.join("reserves.csv");
     write_file(&reserves_path, &(rows.join("\n") + "\n"))?;
-    say(&format!("reserves list: {} ({} addresses)", reserves_path.display(), rows.len() - 1));
+    say(&format!(
+        "reserves list: {} ({} addresses)",
+        reserves_path.display(),
+        rows.len() - 1
+    ));
 
     let (year, month, _) = time::OffsetDateTime::now_utc().to_calendar_date();
     let challenge = Challenge::new(ChallengeParams {
@@ -135,22 +151,35 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     write_file(&challenge_path, &challenge.to_json())?;
     say(&format!("challenge sha256 {}", challenge.message_sha256()));
 
-    let reserves = crate::sign::reserves::load_csv(&reserves_path).map_err(|e| CliError::new(Exit::Internal, &e))?;
+    let reserves = crate::sign::reserves::load_csv(&reserves_path)
+        .map_err(|e| CliError::new(Exit::Internal, &e))?;
     let custodian = "porsign demo custodian";
     // Device A, Bitcoin app: its single-key reserves and its multisig share.
     let bundle_a = dir.join("bundle-device-a.jsonl");
     let s = super::sign_cmd::sign_with(&mut [a], &reserves, &challenge, &bundle_a, custodian)?;
-    say(&format!("device A (Bitcoin app): signed {}, finished: {}", s.signed, s.finished));
+    say(&format!(
+        "device A (Bitcoin app): signed {}, finished: {}",
+        s.signed, s.finished
+    ));
     // The operator switches device A to the Ethereum app and runs the same command again.
     let s = super::sign_cmd::sign_with(&mut [a_eth], &reserves, &challenge, &bundle_a, custodian)?;
-    say(&format!("device A (Ethereum app): signed {}, finished: {}", s.signed, s.finished));
+    say(&format!(
+        "device A (Ethereum app): signed {}, finished: {}",
+        s.signed, s.finished
+    ));
     // Cosigners B and C sign their shares of the multisig on their own runs.
     let bundle_b = dir.join("bundle-device-b.jsonl");
     let s = super::sign_cmd::sign_with(&mut [b], &reserves, &challenge, &bundle_b, custodian)?;
-    say(&format!("device B (cosigner): signed {}, finished: {}", s.signed, s.finished));
+    say(&format!(
+        "device B (cosigner): signed {}, finished: {}",
+        s.signed, s.finished
+    ));
     let bundle_c = dir.join("bundle-device-c.jsonl");
     let s = super::sign_cmd::sign_with(&mut [c], &reserves, &challenge, &bundle_c, custodian)?;
-    say(&format!("device C (cosigner): signed {}, finished: {}", s.signed, s.finished));
+    say(&format!(
+        "device C (cosigner): signed {}, finished: {}",
+        s.signed, s.finished
+    ));
 
     let bundle = dir.join("bundle.jsonl");
     crate::bundle::merge::merge_bundles(
@@ -174,7 +203,10 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
         out.line(&format!("FAIL line {}: {}", f.line, f.reason));
     }
     for (key, counts) in &report.summary {
-        out.line(&format!("{key:<24} {:>3} entries, {:>3} valid", counts.entries, counts.valid));
+        out.line(&format!(
+            "{key:<24} {:>3} entries, {:>3} valid",
+            counts.entries, counts.valid
+        ));
     }
     out.line(&format!(
         "{}: {} entries, {} valid",
@@ -210,7 +242,11 @@ fn fresh_dir(parent: &Path, stamp: &str) -> Result<PathBuf, CliError> {
     };
     std::fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
     for n in 0..1000 {
-        let name = if n == 0 { format!("run-{stamp}") } else { format!("run-{stamp}-{n}") };
+        let name = if n == 0 {
+            format!("run-{stamp}")
+        } else {
+            format!("run-{stamp}-{n}")
+        };
         let dir = parent.join(name);
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
@@ -218,7 +254,10 @@ fn fresh_dir(parent: &Path, stamp: &str) -> Result<PathBuf, CliError> {
             Err(e) => return Err(err(&dir, e)),
         }
     }
-    Err(CliError::msg(Exit::Input, format!("too many demo runs in {}", parent.display())))
+    Err(CliError::msg(
+        Exit::Input,
+        format!("too many demo runs in {}", parent.display()),
+    ))
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), CliError> {

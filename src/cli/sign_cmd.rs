@@ -81,7 +81,9 @@ pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
     let challenge = Challenge::load(&args.challenge).map_err(|e| CliError::new(Exit::Input, &e))?;
     let reserves = match (&args.reserves, &args.descriptor, args.range) {
         (Some(path), _, _) => sign::reserves::load_csv(path),
-        (None, Some(d), Some((a, b))) => sign::reserves::enumerate_descriptor(d, args.network, a, b),
+        (None, Some(d), Some((a, b))) => {
+            sign::reserves::enumerate_descriptor(d, args.network, a, b)
+        }
         _ => {
             return Err(CliError::msg(
                 Exit::Input,
@@ -96,7 +98,10 @@ pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
         specs = vec![DeviceSpec::Speculos { addr: addr.clone() }];
     }
     if args.record.is_some() && specs.len() != 1 {
-        return Err(CliError::msg(Exit::Input, "--record takes exactly one device"));
+        return Err(CliError::msg(
+            Exit::Input,
+            "--record takes exactly one device",
+        ));
     }
     // The operator compares this with the message shown on the device before approving.
     let _ = writeln!(
@@ -116,7 +121,13 @@ pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
             None => t,
         });
     }
-    let summary = sign_with(&mut transports, &reserves, &challenge, &args.output, &args.custodian)?;
+    let summary = sign_with(
+        &mut transports,
+        &reserves,
+        &challenge,
+        &args.output,
+        &args.custodian,
+    )?;
     report(out, &summary, &args.output, &challenge);
     Ok(Exit::Ok)
 }
@@ -131,7 +142,11 @@ pub fn sign_with(
 ) -> Result<SignSummary, CliError> {
     let mut sessions = sign::open_sessions(transports).map_err(|e| sign_error(&e))?;
     for s in &sessions {
-        let _ = writeln!(std::io::stderr(), "porsign: signing with the {}", s.describe());
+        let _ = writeln!(
+            std::io::stderr(),
+            "porsign: signing with the {}",
+            s.describe()
+        );
     }
     let (writer, _) =
         sign::open_bundle(output, challenge, custodian).map_err(|e| sign_error(&e))?;
@@ -160,7 +175,9 @@ fn report(out: &Output, s: &SignSummary, output: &std::path::Path, challenge: &C
         ));
     }
     if s.finished {
-        out.line(&format!("bundle complete: porsign verify {shown} --challenge <challenge file>"));
+        out.line(&format!(
+            "bundle complete: porsign verify {shown} --challenge <challenge file>"
+        ));
     }
     out.document(
         "sign-report",

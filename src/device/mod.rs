@@ -6,8 +6,8 @@
 
 pub mod hid;
 pub mod replay;
-pub mod speculos;
 pub mod spec;
+pub mod speculos;
 pub mod transcript;
 
 use std::time::Duration;

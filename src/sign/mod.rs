@@ -45,7 +45,9 @@ pub enum SignError {
     Reserve { line: u64, reason: String },
     #[error(transparent)]
     Bundle(#[from] BundleError),
-    #[error("{path} holds a bundle for another challenge (sha256 {found}); use another output file")]
+    #[error(
+        "{path} holds a bundle for another challenge (sha256 {found}); use another output file"
+    )]
     OtherChallenge { path: String, found: String },
 }
 
@@ -184,33 +186,31 @@ pub fn sign_all(
     std::thread::scope(|scope| {
         for session in sessions.iter_mut() {
             let (queue, writer, failed, signed) = (&queue, &writer, &failed, &signed);
-            scope.spawn(move || {
-                loop {
-                    if lock(failed).is_some() {
-                        break;
+            scope.spawn(move || loop {
+                if lock(failed).is_some() {
+                    break;
+                }
+                let next = {
+                    let mut q = lock(queue);
+                    let pos = q.iter().position(|r| session.can_sign(r));
+                    pos.and_then(|p| q.remove(p))
+                };
+                let Some(reserve) = next else { break };
+                progress.working_on(&reserve.address);
+                match session
+                    .prove(reserve, message)
+                    .and_then(|entry| lock(writer).append(entry).map_err(SignError::from))
+                {
+                    Ok(_) => {
+                        *lock(signed) += 1;
+                        progress.advance();
                     }
-                    let next = {
-                        let mut q = lock(queue);
-                        let pos = q.iter().position(|r| session.can_sign(r));
-                        pos.and_then(|p| q.remove(p))
-                    };
-                    let Some(reserve) = next else { break };
-                    progress.working_on(&reserve.address);
-                    match session
-                        .prove(reserve, message)
-                        .and_then(|entry| lock(writer).append(entry).map_err(SignError::from))
-                    {
-                        Ok(_) => {
-                            *lock(signed) += 1;
-                            progress.advance();
+                    Err(e) => {
+                        let mut f = lock(failed);
+                        if f.is_none() {
+                            *f = Some(e);
                         }
-                        Err(e) => {
-                            let mut f = lock(failed);
-                            if f.is_none() {
-                                *f = Some(e);
-                            }
-                            break;
-                        }
+                        break;
                     }
                 }
             });
@@ -224,7 +224,10 @@ pub fn sign_all(
     // Multisig rows: every cosigner device present signs; one entry per address.
     let mut writer = writer.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut signed = signed.into_inner().unwrap_or_else(|p| p.into_inner());
-    for reserve in signable.iter().filter(|r| matches!(r.key, KeySource::Multisig(_))) {
+    for reserve in signable
+        .iter()
+        .filter(|r| matches!(r.key, KeySource::Multisig(_)))
+    {
         progress.working_on(&reserve.address);
         let mut entry: Option<crate::bundle::Entry> = None;
         for session in sessions.iter_mut().filter(|s| s.can_sign(reserve)) {

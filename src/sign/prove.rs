@@ -181,16 +181,21 @@ fn prove_bitcoin(
     message: &[u8],
 ) -> Result<Entry, SignError> {
     let network = bitcoin_network_of(reserve)?;
-    let address = scheme::parse_btc_address(&reserve.address, network).map_err(|e| {
-        SignError::Reserve {
+    let address =
+        scheme::parse_btc_address(&reserve.address, network).map_err(|e| SignError::Reserve {
             line: reserve.line,
             reason: e.to_string(),
-        }
-    })?;
+        })?;
     match &reserve.key {
-        KeySource::Path(path) => {
-            prove_single_key(transport, fingerprint, reserve, &address, path, network, message)
-        }
+        KeySource::Path(path) => prove_single_key(
+            transport,
+            fingerprint,
+            reserve,
+            &address,
+            path,
+            network,
+            message,
+        ),
         KeySource::Multisig(descriptor) => {
             prove_multisig_share(transport, fingerprint, reserve, descriptor, message)
         }
@@ -198,13 +203,20 @@ fn prove_bitcoin(
 }
 
 /// What a listed single-key address is, given the key the device holds at its path.
-fn address_kind_matches(address: &Address, key: &CompressedPublicKey, network: BitcoinNetwork) -> Option<&'static str> {
+fn address_kind_matches(
+    address: &Address,
+    key: &CompressedPublicKey,
+    network: BitcoinNetwork,
+) -> Option<&'static str> {
     let net = bitcoin_network(network);
     let candidates = [
         ("p2pkh", Address::p2pkh(key, net)),
         ("p2sh-p2wpkh", Address::p2shwpkh(key, net)),
         ("p2wpkh", Address::p2wpkh(key, net)),
-        ("p2tr", Address::p2tr(SECP256K1, key.0.x_only_public_key().0, None, net)),
+        (
+            "p2tr",
+            Address::p2tr(SECP256K1, key.0.x_only_public_key().0, None, net),
+        ),
     ];
     candidates
         .into_iter()
@@ -224,21 +236,26 @@ fn prove_single_key(
     // The device derives the key; porsign never trusts the list alone.
     let xpub = btc::xpub(transport, path, false).map_err(|e| device_err(reserve, e))?;
     let key = CompressedPublicKey(xpub.public_key);
-    let kind = address_kind_matches(address, &key, network).ok_or_else(|| SignError::AddressMismatch {
-        line: reserve.line,
-        address: reserve.address.clone(),
-        path: format!("m/{path}"),
-    })?;
+    let kind =
+        address_kind_matches(address, &key, network).ok_or_else(|| SignError::AddressMismatch {
+            line: reserve.line,
+            address: reserve.address.clone(),
+            path: format!("m/{path}"),
+        })?;
     let mut entry = if kind == "p2tr" {
         let signature = prove_taproot(transport, fingerprint, reserve, address, path, message)?;
         entry_for(reserve, Scheme::Bip322, vec![signature])
     } else {
-        let sig = btc::sign_message(transport, path, message).map_err(|e| device_err(reserve, e))?;
+        let sig =
+            btc::sign_message(transport, path, message).map_err(|e| device_err(reserve, e))?;
         let signature = b64(&sig);
         let matched = scheme::bip137::verify(message, address, &signature)
             .map_err(|e| host_check(reserve, e.to_string()))?;
         if matched.pubkey.inner != key.0 {
-            return Err(host_check(reserve, "signed by another key than the one at the path".into()));
+            return Err(host_check(
+                reserve,
+                "signed by another key than the one at the path".into(),
+            ));
         }
         let mut entry = entry_for(reserve, Scheme::Bip137, vec![signature]);
         entry.pubkey = Some(key.to_string());
@@ -277,10 +294,22 @@ fn prove_taproot(
     let account_xpub = btc::xpub(transport, &account, false).map_err(|e| device_err(reserve, e))?;
     let policy = firmware_msgs::btc::WalletPolicy::single_key(
         firmware_msgs::btc::SingleKeyPolicy::Tr,
-        firmware_msgs::btc::KeyInfo::new(fingerprint, btc::wire_path(&account).map_err(|e| device_err(reserve, e))?, account_xpub.to_string()),
+        firmware_msgs::btc::KeyInfo::new(
+            fingerprint,
+            btc::wire_path(&account).map_err(|e| device_err(reserve, e))?,
+            account_xpub.to_string(),
+        ),
     );
     let internal_key = account_xpub
-        .derive_pub(SECP256K1, &[ChildNumber::from_normal_idx(tail.0).map_err(|e| host_check(reserve, e.to_string()))?, ChildNumber::from_normal_idx(tail.1).map_err(|e| host_check(reserve, e.to_string()))?])
+        .derive_pub(
+            SECP256K1,
+            &[
+                ChildNumber::from_normal_idx(tail.0)
+                    .map_err(|e| host_check(reserve, e.to_string()))?,
+                ChildNumber::from_normal_idx(tail.1)
+                    .map_err(|e| host_check(reserve, e.to_string()))?,
+            ],
+        )
         .map_err(|e| host_check(reserve, e.to_string()))?
         .public_key
         .x_only_public_key()
@@ -296,10 +325,12 @@ fn prove_taproot(
         .ok_or_else(|| host_check(reserve, "to_sign has no input".into()))?;
     input.witness_utxo = to_spend.output.first().cloned();
     input.tap_internal_key = Some(internal_key);
-    input
-        .tap_key_origins
-        .insert(internal_key, (Vec::new(), (Fingerprint::from(fingerprint), path.clone())));
-    let reply = btc::sign_psbt(transport, &psbt.serialize(), &policy).map_err(|e| device_err(reserve, e))?;
+    input.tap_key_origins.insert(
+        internal_key,
+        (Vec::new(), (Fingerprint::from(fingerprint), path.clone())),
+    );
+    let reply = btc::sign_psbt(transport, &psbt.serialize(), &policy)
+        .map_err(|e| device_err(reserve, e))?;
     let schnorr = reply
         .yielded
         .iter()
@@ -311,11 +342,17 @@ fn prove_taproot(
             } => Some(signature.clone()),
             _ => None,
         })
-        .ok_or_else(|| host_check(reserve, "the device yielded no signature for the proof".into()))?;
+        .ok_or_else(|| {
+            host_check(
+                reserve,
+                "the device yielded no signature for the proof".into(),
+            )
+        })?;
     let mut witness = bitcoin::Witness::new();
     witness.push(&schnorr);
     let signature = b64(&bitcoin::consensus::encode::serialize(&witness));
-    scheme::bip322::verify(message, address, &signature).map_err(|e| host_check(reserve, e.to_string()))?;
+    scheme::bip322::verify(message, address, &signature)
+        .map_err(|e| host_check(reserve, e.to_string()))?;
     Ok(signature)
 }
 
@@ -336,7 +373,8 @@ fn own_multisig_keys(descriptor: &str, fingerprint: [u8; 4]) -> Vec<(DerivationP
     let mut found: Vec<(DerivationPath, PublicKey)> = Vec::new();
     definite.for_each_key(|k| {
         if k.master_fingerprint().to_bytes() == fingerprint {
-            if let (Some(path), Ok(pk)) = (k.full_derivation_path(), k.derive_public_key(SECP256K1)) {
+            if let (Some(path), Ok(pk)) = (k.full_derivation_path(), k.derive_public_key(SECP256K1))
+            {
                 if !found.iter().any(|(_, known)| known == &pk) {
                     found.push((path, pk));
                 }
@@ -358,7 +396,10 @@ fn prove_multisig_share(
     if keys.is_empty() {
         return Err(SignError::Reserve {
             line: reserve.line,
-            reason: format!("the device {} holds none of this multisig's keys", hex::encode(fingerprint)),
+            reason: format!(
+                "the device {} holds none of this multisig's keys",
+                hex::encode(fingerprint)
+            ),
         });
     }
     let digest = scheme::bip137::message_hash(message);
@@ -374,11 +415,15 @@ fn prove_multisig_share(
                 path: format!("m/{path}"),
             });
         }
-        let sig = btc::sign_message(transport, &path, message).map_err(|e| device_err(reserve, e))?;
-        let (signer, _) =
-            scheme::bip137::recover(&digest, &sig).map_err(|e| host_check(reserve, e.to_string()))?;
+        let sig =
+            btc::sign_message(transport, &path, message).map_err(|e| device_err(reserve, e))?;
+        let (signer, _) = scheme::bip137::recover(&digest, &sig)
+            .map_err(|e| host_check(reserve, e.to_string()))?;
         if signer.inner != listed_key.inner {
-            return Err(host_check(reserve, "the signature recovers another key than the cosigner's".into()));
+            return Err(host_check(
+                reserve,
+                "the signature recovers another key than the cosigner's".into(),
+            ));
         }
         signatures.push(b64(&sig));
         paths.push(format!("m/{path}"));
@@ -419,7 +464,8 @@ fn prove_ethereum(
     }
     let sig = eth::sign_personal(transport, path, message).map_err(|e| device_err(reserve, e))?;
     let signature = format!("0x{}", hex::encode(sig.to_rsv()));
-    scheme::eip191::verify(message, &listed, &signature).map_err(|e| host_check(reserve, e.to_string()))?;
+    scheme::eip191::verify(message, &listed, &signature)
+        .map_err(|e| host_check(reserve, e.to_string()))?;
     let mut entry = entry_for(reserve, Scheme::Eip191, vec![signature]);
     entry.pubkey = Some(hex::encode(&reply.public_key));
     entry.path = Some(format!("m/{path}"));

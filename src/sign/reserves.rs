@@ -139,7 +139,10 @@ pub fn parse_csv<R: std::io::Read>(input: R) -> Result<Vec<Reserve>, ReservesErr
         let descriptor = cell(descriptor_col);
         let amount = cell(amount_col);
         let fingerprint = cell(fingerprint_col)
-            .map(|f| parse_fingerprint(&f).ok_or_else(|| field("fingerprint", format!("{f:?} is not 8 hex digits"))))
+            .map(|f| {
+                parse_fingerprint(&f)
+                    .ok_or_else(|| field("fingerprint", format!("{f:?} is not 8 hex digits")))
+            })
             .transpose()?;
         if let Some(a) = &amount {
             crate::bundle::verify::check_amount(a).map_err(|e| field("amount", e.to_string()))?;

@@ -42,8 +42,14 @@ fn every_single_byte_change_is_caught() {
             }
         }
     }
-    eprintln!("byte mutations tried: {tried}, caught: {}", tried - missed.len());
-    assert!(missed.is_empty(), "mutations at byte offsets {missed:?} passed");
+    eprintln!(
+        "byte mutations tried: {tried}, caught: {}",
+        tried - missed.len()
+    );
+    assert!(
+        missed.is_empty(),
+        "mutations at byte offsets {missed:?} passed"
+    );
     assert!(tried > 5_000);
 }
 
@@ -64,7 +70,10 @@ fn every_dropped_duplicated_or_swapped_line_is_caught() {
             let mut swapped = lines.clone();
             swapped.swap(i, j);
             tried += 1;
-            assert!(!passes((swapped.join("\n") + "\n").as_bytes()), "swap {i} {j}");
+            assert!(
+                !passes((swapped.join("\n") + "\n").as_bytes()),
+                "swap {i} {j}"
+            );
         }
     }
     assert!(tried >= 40);

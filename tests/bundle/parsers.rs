@@ -66,7 +66,10 @@ fn reserves_list_errors_name_line_and_column() {
     let err = parse_csv(text.as_bytes()).unwrap_err().to_string();
     assert!(err.contains("already listed on line 2"), "{err}");
     let text = "chain,network,address\nbitcoin,mainnet,x\n";
-    assert!(parse_csv(text.as_bytes()).unwrap_err().to_string().contains("path"));
+    assert!(parse_csv(text.as_bytes())
+        .unwrap_err()
+        .to_string()
+        .contains("path"));
 }
 
 #[test]

@@ -37,7 +37,10 @@ fn multisig_repeated_signature_beside_a_valid_set_fails() {
     });
     assert_eq!(
         single_failure(&lines),
-        EntryFailure::RepeatedSigner { signatures: 3, distinct: 2 }
+        EntryFailure::RepeatedSigner {
+            signatures: 3,
+            distinct: 2
+        }
     );
 }
 
@@ -213,7 +216,10 @@ fn header_from_the_future_fails() {
     });
     let report = verify_lines(&with_fresh_footer(&lines), LEDGER_MESSAGE);
     let kinds = failure_kinds(&report);
-    assert!(matches!(kinds.as_slice(), [EntryFailure::CreatedAt(_)]), "{kinds:?}");
+    assert!(
+        matches!(kinds.as_slice(), [EntryFailure::CreatedAt(_)]),
+        "{kinds:?}"
+    );
 }
 
 #[test]

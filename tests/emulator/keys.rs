@@ -1,4 +1,5 @@
 //! The emulator's software signer against public vectors and real device outputs.
+#![allow(clippy::indexing_slicing)] // tests index known vectors; a panic is a test failure.
 
 use bitcoin::base64::Engine;
 use porsign::emulator::keys::{path, SoftwareSigner};

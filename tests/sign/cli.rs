@@ -25,7 +25,11 @@ fn server(app: AppMode, faults: Faults) -> porsign::emulator::server::ServerHand
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -36,22 +40,51 @@ fn sign_rejection_exits_4_naming_the_address_then_resumes() {
     let sign = |port: u16| {
         let device = format!("speculos:127.0.0.1:{port}");
         porsign(
-            &["sign", "--challenge", "challenge.json", "--reserves", "reserves.csv", "-o", "b.jsonl", "--device", &device, "--timeout", "30"],
+            &[
+                "sign",
+                "--challenge",
+                "challenge.json",
+                "--reserves",
+                "reserves.csv",
+                "-o",
+                "b.jsonl",
+                "--device",
+                &device,
+                "--timeout",
+                "30",
+            ],
             dir.path(),
         )
     };
-    let mut rejecting = server(AppMode::Bitcoin, Faults { reject_nth_signature: Some(2), ..Faults::default() });
+    let mut rejecting = server(
+        AppMode::Bitcoin,
+        Faults {
+            reject_nth_signature: Some(2),
+            ..Faults::default()
+        },
+    );
     let o = sign(rejecting.apdu_port());
     rejecting.stop();
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
-    assert!(text(&o).contains("31mceY4tx8cr75vQLLFcK1Gp2VkGdyZfZy"), "{}", text(&o));
-    assert!(text(&o).contains("challenge sha256"), "the operator sees the challenge hash first");
+    assert!(
+        text(&o).contains("31mceY4tx8cr75vQLLFcK1Gp2VkGdyZfZy"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("challenge sha256"),
+        "the operator sees the challenge hash first"
+    );
 
     let mut btc = server(AppMode::Bitcoin, Faults::default());
     let o = sign(btc.apdu_port());
     btc.stop();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("1 ethereum rows still need the Ethereum app"), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 ethereum rows still need the Ethereum app"),
+        "{}",
+        text(&o)
+    );
 
     // Running the Bitcoin app again when only Ethereum rows are owed: exit 5, says which app.
     let mut btc = server(AppMode::Bitcoin, Faults::default());
@@ -66,7 +99,10 @@ fn sign_rejection_exits_4_naming_the_address_then_resumes() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("bundle complete"), "{}", text(&o));
 
-    let o = porsign(&["verify", "b.jsonl", "--challenge", "challenge.json"], dir.path());
+    let o = porsign(
+        &["verify", "b.jsonl", "--challenge", "challenge.json"],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let addresses = bundle_addresses(&dir.path().join("b.jsonl"));
     assert_eq!(addresses.len(), 6);
@@ -78,9 +114,23 @@ fn no_device_listening_exits_3() {
     std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
     std::fs::write(dir.path().join("reserves.csv"), mixed_reserves_csv()).unwrap();
     // Bind and drop a listener to find a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let o = porsign(
-        &["sign", "--challenge", "challenge.json", "--reserves", "reserves.csv", "-o", "b.jsonl", "--speculos", &format!("127.0.0.1:{port}")],
+        &[
+            "sign",
+            "--challenge",
+            "challenge.json",
+            "--reserves",
+            "reserves.csv",
+            "-o",
+            "b.jsonl",
+            "--speculos",
+            &format!("127.0.0.1:{port}"),
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
@@ -91,9 +141,25 @@ fn locked_device_exits_5() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
     std::fs::write(dir.path().join("reserves.csv"), mixed_reserves_csv()).unwrap();
-    let mut locked = server(AppMode::Bitcoin, Faults { locked: true, ..Faults::default() });
+    let mut locked = server(
+        AppMode::Bitcoin,
+        Faults {
+            locked: true,
+            ..Faults::default()
+        },
+    );
     let o = porsign(
-        &["sign", "--challenge", "challenge.json", "--reserves", "reserves.csv", "-o", "b.jsonl", "--speculos", &format!("127.0.0.1:{}", locked.apdu_port())],
+        &[
+            "sign",
+            "--challenge",
+            "challenge.json",
+            "--reserves",
+            "reserves.csv",
+            "-o",
+            "b.jsonl",
+            "--speculos",
+            &format!("127.0.0.1:{}", locked.apdu_port()),
+        ],
         dir.path(),
     );
     locked.stop();

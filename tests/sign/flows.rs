@@ -36,15 +36,27 @@ fn every_address_type_signs_and_verifies() {
     let s = run(&mut [auto(AppMode::Bitcoin)], &list, &out).unwrap();
     assert_eq!(s.signed, 5);
     assert!(!s.finished, "the Ethereum row is still owed");
-    assert_eq!(s.left_for_others, vec![(porsign::bundle::Chain::Ethereum, 1)]);
+    assert_eq!(
+        s.left_for_others,
+        vec![(porsign::bundle::Chain::Ethereum, 1)]
+    );
     let s = run(&mut [auto(AppMode::Ethereum)], &list, &out).unwrap();
     assert_eq!((s.signed, s.already_done), (1, 5));
     assert!(s.finished);
     let report = verify_file(&out, &challenge());
     assert!(report.all_valid(), "{:#?}", report.failures);
     assert_eq!(report.entries, 6);
-    for key in ["bitcoin/bip137", "bitcoin/bip322", "bitcoin/bip137-multisig", "ethereum/eip191"] {
-        assert!(report.summary.contains_key(key), "{key}: {:?}", report.summary.keys());
+    for key in [
+        "bitcoin/bip137",
+        "bitcoin/bip322",
+        "bitcoin/bip137-multisig",
+        "ethereum/eip191",
+    ] {
+        assert!(
+            report.summary.contains_key(key),
+            "{key}: {:?}",
+            report.summary.keys()
+        );
     }
     // The one seed holds all three cosigner keys: the multisig entry carries three signatures.
     let text = std::fs::read_to_string(&out).unwrap();
@@ -61,15 +73,30 @@ fn rejection_stops_keeps_work_and_resume_finishes_without_repeats() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("b.jsonl");
     let list = reserves(&mixed_reserves_csv());
-    let faults = Faults { reject_nth_signature: Some(3), ..Faults::default() };
-    let err = run(&mut [emulator(AppMode::Bitcoin, Approval::Auto, faults)], &list, &out).unwrap_err();
+    let faults = Faults {
+        reject_nth_signature: Some(3),
+        ..Faults::default()
+    };
+    let err = run(
+        &mut [emulator(AppMode::Bitcoin, Approval::Auto, faults)],
+        &list,
+        &out,
+    )
+    .unwrap_err();
     match &err {
-        SignError::Device { address, source: DeviceError::Rejected } => {
+        SignError::Device {
+            address,
+            source: DeviceError::Rejected,
+        } => {
             assert_eq!(address, "bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg")
         }
         other => panic!("expected a rejection, got {other}"),
     }
-    assert_eq!(bundle_addresses(&out).len(), 2, "the two signed before the rejection are kept");
+    assert_eq!(
+        bundle_addresses(&out).len(),
+        2,
+        "the two signed before the rejection are kept"
+    );
     run(&mut [auto(AppMode::Bitcoin)], &list, &out).unwrap();
     run(&mut [auto(AppMode::Ethereum)], &list, &out).unwrap();
     let addresses = bundle_addresses(&out);
@@ -86,10 +113,24 @@ fn disconnect_mid_run_then_resume() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("b.jsonl");
     let list = reserves(&mixed_reserves_csv());
-    let faults = Faults { disconnect_after_apdus: Some(12), ..Faults::default() };
-    let err = run(&mut [emulator(AppMode::Bitcoin, Approval::Auto, faults)], &list, &out).unwrap_err();
+    let faults = Faults {
+        disconnect_after_apdus: Some(12),
+        ..Faults::default()
+    };
+    let err = run(
+        &mut [emulator(AppMode::Bitcoin, Approval::Auto, faults)],
+        &list,
+        &out,
+    )
+    .unwrap_err();
     assert!(
-        matches!(&err, SignError::Device { source: DeviceError::Transport(TransportError::Disconnected), .. }),
+        matches!(
+            &err,
+            SignError::Device {
+                source: DeviceError::Transport(TransportError::Disconnected),
+                ..
+            }
+        ),
         "{err}"
     );
     let before = bundle_addresses(&out).len();
@@ -107,23 +148,52 @@ fn listed_address_not_held_by_the_device_is_refused() {
         "chain,network,address,path\nbitcoin,mainnet,bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg,m/84'/0'/0'/0/1\n",
     );
     let err = run(&mut [auto(AppMode::Bitcoin)], &list, &out).unwrap_err();
-    assert!(matches!(err, SignError::AddressMismatch { line: 2, .. }), "{err}");
-    assert!(bundle_addresses(&out).is_empty(), "nothing is written for it");
+    assert!(
+        matches!(err, SignError::AddressMismatch { line: 2, .. }),
+        "{err}"
+    );
+    assert!(
+        bundle_addresses(&out).is_empty(),
+        "nothing is written for it"
+    );
 }
 
 #[test]
 fn locked_and_wrong_app_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let list = reserves(&mixed_reserves_csv());
-    let locked = Faults { locked: true, ..Faults::default() };
-    let err = run(&mut [emulator(AppMode::Bitcoin, Approval::Auto, locked)], &list, &dir.path().join("a")).unwrap_err();
+    let locked = Faults {
+        locked: true,
+        ..Faults::default()
+    };
+    let err = run(
+        &mut [emulator(AppMode::Bitcoin, Approval::Auto, locked)],
+        &list,
+        &dir.path().join("a"),
+    )
+    .unwrap_err();
     assert!(matches!(err, SignError::Open(DeviceError::Locked)), "{err}");
     // The Ethereum app is open where only Bitcoin rows are owed.
-    let bitcoin_only: Vec<Reserve> = list.iter().filter(|r| r.chain == porsign::bundle::Chain::Bitcoin).cloned().collect();
-    let wrong = Faults { wrong_app: true, ..Faults::default() };
-    let err = run(&mut [emulator(AppMode::Bitcoin, Approval::Auto, wrong)], &bitcoin_only, &dir.path().join("b")).unwrap_err();
+    let bitcoin_only: Vec<Reserve> = list
+        .iter()
+        .filter(|r| r.chain == porsign::bundle::Chain::Bitcoin)
+        .cloned()
+        .collect();
+    let wrong = Faults {
+        wrong_app: true,
+        ..Faults::default()
+    };
+    let err = run(
+        &mut [emulator(AppMode::Bitcoin, Approval::Auto, wrong)],
+        &bitcoin_only,
+        &dir.path().join("b"),
+    )
+    .unwrap_err();
     assert!(
-        matches!(err, SignError::Open(DeviceError::WrongApp { .. } | DeviceError::NoApp { .. })),
+        matches!(
+            err,
+            SignError::Open(DeviceError::WrongApp { .. } | DeviceError::NoApp { .. })
+        ),
         "{err}"
     );
 }
@@ -141,7 +211,11 @@ fn several_devices_share_a_list() {
         csv.push_str(&format!("bitcoin,mainnet,{addr},m/{p}\n"));
     }
     let list = reserves(&csv);
-    let mut devices = [auto(AppMode::Bitcoin), auto(AppMode::Bitcoin), auto(AppMode::Bitcoin)];
+    let mut devices = [
+        auto(AppMode::Bitcoin),
+        auto(AppMode::Bitcoin),
+        auto(AppMode::Bitcoin),
+    ];
     let s = run(&mut devices, &list, &out).unwrap();
     assert_eq!(s.signed, 12);
     assert!(s.finished);
@@ -157,7 +231,12 @@ fn a_bundle_for_another_challenge_is_not_resumed() {
     let list = reserves(&mixed_reserves_csv());
     run(&mut [auto(AppMode::Ethereum)], &list, &out).unwrap();
     let other = Challenge::from_parts(
-        ChallengeParams { audit: "OTHER".into(), period: "2026-12".into(), auditor: None, anchor: None },
+        ChallengeParams {
+            audit: "OTHER".into(),
+            period: "2026-12".into(),
+            auditor: None,
+            anchor: None,
+        },
         &[1u8; 32],
         "2026-12-01T00:00:00Z".into(),
     )

@@ -18,7 +18,10 @@ use porsign::sign::Reserve;
 /// The Speculos default seed's 2-of-3 `wsh(sortedmulti)` of three accounts, from the recorded
 /// REGISTER_WALLET transcript, at index 0/0 (address bc1q5uaa...).
 pub fn speculos_multisig_descriptor() -> String {
-    let text = std::fs::read_to_string(crate::util::fixture("speculos/btc-register-wsh-sortedmulti-2of3.json")).unwrap();
+    let text = std::fs::read_to_string(crate::util::fixture(
+        "speculos/btc-register-wsh-sortedmulti-2of3.json",
+    ))
+    .unwrap();
     let t: serde_json::Value = serde_json::from_str(&text).unwrap();
     let keys: Vec<String> = t["result"]["keys"]
         .as_array()
