@@ -42,8 +42,9 @@ impl BundleWriter {
         Self::create_with(path, header, true)
     }
 
-    /// Starts a new bundle that is synced to disk only when finished: for converting files in
-    /// bulk, where a crash costs a rerun rather than a device's work.
+    /// Starts a new bundle that is synced to disk only when finished and does not track its
+    /// addresses (the caller dedupes): for converting files in bulk, where a crash costs a rerun
+    /// rather than a device's work.
     pub fn create_bulk(path: &Path, header: &Header) -> Result<Self, BundleError> {
         Self::create_with(path, header, false)
     }
@@ -187,8 +188,10 @@ impl BundleWriter {
 
     /// Appends an entry (its `index` is set here) and returns only once it is on disk.
     pub fn append(&mut self, mut entry: Entry) -> Result<u64, BundleError> {
-        let key = address_key(&entry);
-        if self.done.contains(&key) {
+        // Bulk conversions of exchange files dedupe on their own, in less memory than a set of
+        // whole addresses; a signing run keeps the set, so nothing is ever signed twice.
+        let key = self.durable.then(|| address_key(&entry));
+        if key.as_ref().is_some_and(|k| self.done.contains(k)) {
             return Err(BundleError::Resume {
                 path: self.path.display().to_string(),
                 reason: format!("address {} is already in the bundle", entry.address),
@@ -198,7 +201,9 @@ impl BundleWriter {
         let line = encode_line(&Line::Entry(entry));
         self.write_durably(&line)?;
         self.digest.update(&line);
-        self.done.insert(key);
+        if let Some(key) = key {
+            self.done.insert(key);
+        }
         self.entries += 1;
         Ok(self.entries - 1)
     }

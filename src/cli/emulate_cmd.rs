@@ -14,6 +14,24 @@ pub enum AppArg {
     Ethereum,
 }
 
+/// Mnemonic words from the command line, kept out of debug output.
+#[derive(Clone)]
+pub struct Words(String);
+
+impl std::str::FromStr for Words {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Words(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Words {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// Run a Speculos-compatible Ledger emulator (Bitcoin or Ethereum app) for tests and demos.
 /// NEVER give it a mnemonic that guards real funds.
 #[derive(Debug, clap::Args)]
@@ -23,7 +41,7 @@ pub struct EmulateArgs {
     pub app: AppArg,
     /// BIP-39 words of the emulated seed (default: Speculos's public test mnemonic).
     #[arg(long)]
-    pub mnemonic: Option<String>,
+    pub mnemonic: Option<Words>,
     /// The APDU TCP port (Speculos framing); 0 picks a free port.
     #[arg(long, default_value_t = 9999)]
     pub apdu_port: u16,
@@ -70,7 +88,7 @@ impl EmulateArgs {
             AppArg::Ethereum => AppMode::Ethereum,
         };
         let mut config = EmulatorConfig::new(app);
-        if let Some(words) = &self.mnemonic {
+        if let Some(Words(words)) = &self.mnemonic {
             config.mnemonic.clone_from(words);
         }
         config.approval = if self.auto_approve {

@@ -97,7 +97,7 @@ pub enum Approval {
 }
 
 /// Everything the emulator is made from.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EmulatorConfig {
     pub app: AppMode,
     /// BIP-39 words (no passphrase). Test material only.
@@ -115,6 +115,18 @@ impl EmulatorConfig {
             approval: Approval::Auto,
             faults: Faults::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    // The mnemonic is key material, even in a test tool: it never goes to a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("app", &self.app)
+            .field("mnemonic", &"<redacted>")
+            .field("approval", &self.approval)
+            .field("faults", &self.faults)
+            .finish()
     }
 }
 

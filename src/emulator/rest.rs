@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::server::{lock, Shared};
+use super::server::lock;
 use super::ui::{Button, TextEvent, Ui};
 use super::{Emulator, Reply};
 
@@ -32,7 +32,7 @@ struct Request {
 }
 
 /// Reads one request from `stream`, answers it and closes the connection.
-pub(crate) fn serve_request(stream: TcpStream, emulator: &Mutex<Emulator>, ui: &Ui, _: &Shared) {
+pub(crate) fn serve_request(stream: TcpStream, emulator: &Mutex<Emulator>, ui: &Ui) {
     let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
     let Ok(mut writer) = stream.try_clone() else {
         return;

@@ -181,12 +181,11 @@ pub fn serve(
         let ui = ui.clone();
         let shared = Arc::clone(&shared);
         threads.push(std::thread::spawn(move || {
-            accept_loop(&listener, &shared, |stream, shared| {
+            accept_loop(&listener, &shared, |stream, _| {
                 let emulator = Arc::clone(&emulator);
                 let ui = ui.clone();
-                std::thread::spawn(move || {
-                    super::rest::serve_request(stream, &emulator, &ui, &shared)
-                });
+                // One request per connection, each with a read timeout: nothing to track.
+                std::thread::spawn(move || super::rest::serve_request(stream, &emulator, &ui));
             });
         }));
     }

@@ -8,8 +8,7 @@
 //! signatures). Rows are copied, not verified: `porsign verify` on the bundle judges them.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::OpenOptions;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::BufRead;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -20,8 +19,8 @@ use super::csv::{Cells, LayoutKind, LineReader};
 use super::driver::{read_preamble, row_input};
 use super::utxo::{self, UtxoAddress};
 use super::OkxError;
-use crate::bundle::model::{encode_line, Chain, Entry, Footer, Header, Line, Scheme};
-use crate::bundle::{BundleDigest, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::bundle::model::{Chain, Entry, Header, Scheme};
+use crate::bundle::{BundleError, BundleWriter, BUNDLE_FORMAT, BUNDLE_VERSION};
 
 /// Import settings.
 #[derive(Clone, Debug)]
@@ -176,13 +175,19 @@ pub fn import_okx<R: BufRead>(
     let preamble = read_preamble(&mut reader)?;
     let layout = preamble.layout;
     let shown = output.display().to_string();
-    let write_err = |source| OkxError::Write {
-        path: shown.clone(),
-        source,
+    // The bundle writer owns the format (lines, digest, footer); its errors become this
+    // command's, naming the output file.
+    let bundle_err = |e: BundleError| match e {
+        BundleError::Exists { .. } => OkxError::Exists {
+            path: shown.clone(),
+        },
+        other => OkxError::Write {
+            path: shown.clone(),
+            source: std::io::Error::other(other.to_string()),
+        },
     };
     let mut report = ImportReport::default();
-    let mut out: Option<BufWriter<std::fs::File>> = None;
-    let mut digest = BundleDigest::default();
+    let mut out: Option<BundleWriter> = None;
     let mut seen: HashSet<[u8; 16]> = HashSet::new();
     let mut buf = Vec::new();
     let skip = |report: &mut ImportReport, reason: &str| {
@@ -225,7 +230,7 @@ pub fn import_okx<R: BufRead>(
             );
             continue;
         }
-        let mut entry = match bundle_form(layout.kind, &cells, &layout) {
+        let entry = match bundle_form(layout.kind, &cells, &layout) {
             Ok(e) => e,
             Err(reason) => {
                 skip(&mut report, reason);
@@ -242,49 +247,20 @@ pub fn import_okx<R: BufRead>(
         let writer = match &mut out {
             Some(w) => w,
             None => {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(output)
-                    .map_err(|source| {
-                        if source.kind() == std::io::ErrorKind::AlreadyExists {
-                            OkxError::Exists {
-                                path: shown.clone(),
-                            }
-                        } else {
-                            OkxError::Open {
-                                path: shown.clone(),
-                                source,
-                            }
-                        }
-                    })?;
-                let mut w = BufWriter::new(file);
                 let header = header(&report.challenge, &opts.custodian);
-                let header_line = encode_line(&Line::Header(header));
-                digest.update(&header_line);
-                writeln!(w, "{header_line}").map_err(write_err)?;
-                out.insert(w)
+                out.insert(BundleWriter::create_bulk(output, &header).map_err(bundle_err)?)
             }
         };
-        entry.index = report.imported;
-        let text = encode_line(&Line::Entry(entry));
-        digest.update(&text);
-        writeln!(writer, "{text}").map_err(write_err)?;
+        writer.append(entry).map_err(bundle_err)?;
         report.imported += 1;
     }
-    let Some(mut w) = out else {
+    let Some(writer) = out else {
         return Err(OkxError::Structure {
             line: reader.line(),
             reason: "no row of this file has a bundle v1 form; nothing was written".into(),
         });
     };
-    let footer = Footer {
-        entries: report.imported,
-        sha256: digest.hex(),
-    };
-    writeln!(w, "{}", encode_line(&Line::Footer(footer))).map_err(write_err)?;
-    let file = w.into_inner().map_err(|e| write_err(e.into_error()))?;
-    file.sync_all().map_err(write_err)?;
+    writer.finish().map_err(bundle_err)?;
     Ok(report)
 }
 

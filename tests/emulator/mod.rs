@@ -4,6 +4,8 @@
 /// The Bitcoin app beyond the transcripts: BIP-322 for every default policy, registered
 /// wallets, error answers.
 mod bitcoin;
+/// `porsign emulate` as a process.
+mod cli;
 /// Each fault and the host error it produces.
 mod faults;
 mod keys;
