@@ -124,7 +124,7 @@ fn is_leftover_status(screen: &str) -> bool {
 /// trailing spaces; the emulator's lines are the device's. Everything else must be equal,
 /// page numbers included.
 fn normalized(screen: &str) -> String {
-    screen.split_whitespace().collect()
+    screen.to_owned()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod cli;
 mod flows;
+mod soak;
 
 use std::path::Path;
 
