@@ -17,6 +17,16 @@ pub enum BenchCommand {
     /// Generate an OKX-style file from fixed seeds, verify it as `porsign verify` does, and
     /// print rows/s, peak RSS and the secp256k1 bound.
     Verify(BenchVerifyArgs),
+    /// Sign a generated reserves list on the in-process emulator and print the host's cost per
+    /// address (total time minus the time spent inside the emulated device).
+    Sign(BenchSignArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchSignArgs {
+    /// Addresses to sign (cycling through P2PKH, P2SH-P2WPKH, P2WPKH and P2TR).
+    #[arg(long, default_value_t = 1000)]
+    pub addresses: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,6 +64,10 @@ fn mib(kib: Option<u64>) -> String {
         || "unknown".to_owned(),
         |k| format!("{:.1} MiB", k as f64 / 1024.0),
     )
+}
+
+pub fn run_sign(out: &Output, args: BenchSignArgs) -> Result<Exit, CliError> {
+    super::bench_sign::run(out, args)
 }
 
 pub fn run(out: &Output, args: BenchVerifyArgs) -> Result<Exit, CliError> {

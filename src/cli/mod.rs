@@ -2,6 +2,7 @@
 //! exit codes. Results go to stdout, diagnostics to stderr.
 
 mod bench_cmd;
+mod bench_sign;
 mod bundle_cmd;
 mod challenge_cmd;
 mod demo_cmd;
@@ -155,6 +156,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Verify(args) => verify_cmd::run(&out, args),
         Command::Import(okx_cmd::ImportCommand::Okx(args)) => okx_cmd::import(&out, args),
         Command::Bench(bench_cmd::BenchCommand::Verify(args)) => bench_cmd::run(&out, args),
+        Command::Bench(bench_cmd::BenchCommand::Sign(args)) => bench_cmd::run_sign(&out, args),
         Command::Sign(args) => sign_cmd::run(&out, args),
         Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),
         Command::Emulate(args) => emulate_cmd::run(&out, args),

@@ -7,6 +7,7 @@
 pub mod hid;
 pub mod replay;
 pub mod spec;
+pub mod timed;
 pub mod speculos;
 pub mod transcript;
 

@@ -13,6 +13,12 @@
 //! - [`screens`], [`ui`]: what the device shows and how the emulated user answers;
 //! - [`faults`]: locked device, wrong app, rejections, disconnects, malformed and slow replies;
 //! - [`server`], `rest`, [`transport`]: the ways in.
+//!
+//! Limits: SIGN_PSBT signs for the default single-key policies only (registered multisig
+//! policies answer 6A82), wallet policies beyond `pkh`/`wpkh`/`sh(wpkh)`/`tr` (key path) and
+//! `multi`/`sortedmulti` answer 6A82, the Ethereum app knows GET_ADDRESS, GET_APP_CONFIGURATION
+//! and SIGN_PERSONAL_MESSAGE only (6D00 for the rest), and Schnorr signatures use fresh
+//! randomness as the app's do, so they differ from run to run.
 
 mod bitcoin;
 mod ethereum;

@@ -119,12 +119,11 @@ fn is_leftover_status(screen: &str) -> bool {
     )
 }
 
-/// Screen texts compared without the line breaks: Speculos reads lines from pixels and the
-/// transcripts join them with spaces, splitting some glyphs (`OP _RETURN`) and keeping
-/// trailing spaces; the emulator's lines are the device's. Everything else must be equal,
-/// page numbers included.
+/// Screen texts compared exactly (the transcripts join a screen's lines with spaces, and so
+/// does `Screen::text`), except for one reading artefact: Speculos reads text from pixels and
+/// takes the low underscore glyph for a separate word (`OP _RETURN`).
 fn normalized(screen: &str) -> String {
-    screen.to_owned()
+    screen.replace(" _", "_")
 }
 
 #[test]
@@ -214,25 +213,4 @@ fn screens_read_like_the_recorded_ones() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(compared, 18, "transcripts with screens");
-}
-
-#[test]
-fn screen_lines_match_where_speculos_reads_them_cleanly() {
-    // The signed-message and address screens have no glyphs Speculos splits: their text must
-    // be identical, line breaks included.
-    let mut config = EmulatorConfig::new(AppMode::Bitcoin);
-    config.approval = Approval::Auto;
-    let mut emulator = Emulator::new(config).expect("emulator");
-    let t = std::fs::read_to_string(fixture("speculos/btc-signmessage-long-84.json")).unwrap();
-    let t: Value = serde_json::from_str(&t).unwrap();
-    for exchange in t["exchanges"].as_array().unwrap() {
-        let _ = emulator.handle(&hex::decode(exchange["command"].as_str().unwrap()).unwrap());
-    }
-    let recorded: Vec<String> = t["screens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(emulator.reviewed_screens(), recorded);
 }

@@ -186,3 +186,17 @@ fn demo_runs_and_verifies() {
     let o = porsign(&["verify", bundle, "--challenge", challenge], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+#[test]
+fn bench_sign_prints_its_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = porsign(&["--json", "bench", "sign", "--addresses", "8"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["type"], "bench-sign-report");
+    assert_eq!(doc["addresses"], 8);
+    assert!(doc["exchanges"].as_u64().unwrap() >= 16);
+    for key in ["total_seconds", "device_seconds", "host_seconds", "host_ms_per_address"] {
+        assert!(doc[key].as_f64().unwrap() >= 0.0, "{key}");
+    }
+}
