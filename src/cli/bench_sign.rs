@@ -39,7 +39,12 @@ pub fn run(out: &Output, args: BenchSignArgs) -> Result<Exit, CliError> {
     let signer = SoftwareSigner::speculos_default();
     let mut csv = String::from("chain,network,address,path\n");
     for i in 0..args.addresses {
-        let purpose = [44, 49, 84, 86][(i % 4) as usize];
+        let purpose = match i % 4 {
+            0 => 44,
+            1 => 49,
+            2 => 84,
+            _ => 86,
+        };
         let p: DerivationPath = format!("m/{purpose}'/0'/0'/0/{}", i / 4).parse().map_err(fail)?;
         let key = CompressedPublicKey(signer.public_key(&p).map_err(fail)?);
         let address = match purpose {
