@@ -45,13 +45,20 @@ pub fn run(out: &Output, args: BenchSignArgs) -> Result<Exit, CliError> {
             2 => 84,
             _ => 86,
         };
-        let p: DerivationPath = format!("m/{purpose}'/0'/0'/0/{}", i / 4).parse().map_err(fail)?;
+        let p: DerivationPath = format!("m/{purpose}'/0'/0'/0/{}", i / 4)
+            .parse()
+            .map_err(fail)?;
         let key = CompressedPublicKey(signer.public_key(&p).map_err(fail)?);
         let address = match purpose {
             44 => Address::p2pkh(key, Network::Bitcoin),
             49 => Address::p2shwpkh(&key, Network::Bitcoin),
             84 => Address::p2wpkh(&key, Network::Bitcoin),
-            _ => Address::p2tr(SECP256K1, key.0.x_only_public_key().0, None, Network::Bitcoin),
+            _ => Address::p2tr(
+                SECP256K1,
+                key.0.x_only_public_key().0,
+                None,
+                Network::Bitcoin,
+            ),
         };
         csv.push_str(&format!("bitcoin,mainnet,{address},m/{p}\n"));
     }
@@ -83,7 +90,8 @@ pub fn run(out: &Output, args: BenchSignArgs) -> Result<Exit, CliError> {
     let start = Instant::now();
     let mut sessions = crate::sign::open_sessions(&mut transports).map_err(fail)?;
     let (writer, _) = crate::sign::open_bundle(&output, &challenge, "bench").map_err(fail)?;
-    let summary = crate::sign::sign_all(&mut sessions, &reserves, &challenge, writer, &Quiet).map_err(fail)?;
+    let summary = crate::sign::sign_all(&mut sessions, &reserves, &challenge, writer, &Quiet)
+        .map_err(fail)?;
     let total = start.elapsed().as_secs_f64();
     drop(sessions);
     let _ = std::fs::remove_dir_all(&dir);
@@ -111,7 +119,11 @@ pub fn run(out: &Output, args: BenchSignArgs) -> Result<Exit, CliError> {
         doc.host_ms_per_address, fsync_ms
     ));
     out.document("bench-sign-report", &doc);
-    Ok(if summary.finished { Exit::Ok } else { Exit::Internal })
+    Ok(if summary.finished {
+        Exit::Ok
+    } else {
+        Exit::Internal
+    })
 }
 
 /// The cost of one small append + fsync on the temp directory's disk, in ms.

@@ -7,8 +7,8 @@
 pub mod hid;
 pub mod replay;
 pub mod spec;
-pub mod timed;
 pub mod speculos;
+pub mod timed;
 pub mod transcript;
 
 use std::time::Duration;

@@ -196,7 +196,12 @@ fn bench_sign_prints_its_numbers() {
     assert_eq!(doc["type"], "bench-sign-report");
     assert_eq!(doc["addresses"], 8);
     assert!(doc["exchanges"].as_u64().unwrap() >= 16);
-    for key in ["total_seconds", "device_seconds", "host_seconds", "host_ms_per_address"] {
+    for key in [
+        "total_seconds",
+        "device_seconds",
+        "host_seconds",
+        "host_ms_per_address",
+    ] {
         assert!(doc[key].as_f64().unwrap() >= 0.0, "{key}");
     }
 }

@@ -14,7 +14,7 @@ use porsign::device::TransportError;
 use porsign::emulator::keys::SoftwareSigner;
 use porsign::emulator::{AppMode, Approval, Emulator, EmulatorConfig, Faults, InProcessTransport};
 use porsign::sign::progress::Quiet;
-use porsign::sign::{open_bundle, open_sessions, sign_all, SignError};
+use porsign::sign::{open_bundle, open_sessions, sign_all};
 use rand::{Rng, SeedableRng};
 
 use super::*;
@@ -32,7 +32,12 @@ fn soak_list(n: u32) -> String {
             44 => Address::p2pkh(key, Network::Bitcoin),
             49 => Address::p2shwpkh(&key, Network::Bitcoin),
             84 => Address::p2wpkh(&key, Network::Bitcoin),
-            _ => Address::p2tr(SECP256K1, key.0.x_only_public_key().0, None, Network::Bitcoin),
+            _ => Address::p2tr(
+                SECP256K1,
+                key.0.x_only_public_key().0,
+                None,
+                Network::Bitcoin,
+            ),
         };
         csv.push_str(&format!("bitcoin,mainnet,{address},m/{p}\n"));
     }
@@ -51,7 +56,10 @@ struct Tally {
 
 #[test]
 fn soak_random_faults_until_complete() {
-    let n: u32 = std::env::var("PORSIGN_SOAK_ADDRESSES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let n: u32 = std::env::var("PORSIGN_SOAK_ADDRESSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let list = reserves(&soak_list(n));
     let c = challenge();
     let dir = tempfile::tempdir().unwrap();
@@ -98,9 +106,15 @@ fn soak_random_faults_until_complete() {
             }
             Err(e) => match e.device_error() {
                 Some(DeviceError::Rejected) => tally.rejected += 1,
-                Some(DeviceError::Transport(TransportError::Disconnected)) => tally.disconnected += 1,
-                Some(DeviceError::Transport(TransportError::Timeout { .. })) => tally.timed_out += 1,
-                Some(DeviceError::Protocol(_)) | Some(DeviceError::Status { .. }) => tally.malformed += 1,
+                Some(DeviceError::Transport(TransportError::Disconnected)) => {
+                    tally.disconnected += 1
+                }
+                Some(DeviceError::Transport(TransportError::Timeout { .. })) => {
+                    tally.timed_out += 1
+                }
+                Some(DeviceError::Protocol(_)) | Some(DeviceError::Status { .. }) => {
+                    tally.malformed += 1
+                }
                 _ => panic!("unexpected error in the soak: {e}"),
             },
         }
@@ -119,9 +133,16 @@ fn soak_random_faults_until_complete() {
         tally.timed_out,
         addresses.len() - unique.len()
     );
-    assert_eq!(unique.len(), addresses.len(), "an address is in the bundle twice");
+    assert_eq!(
+        unique.len(),
+        addresses.len(),
+        "an address is in the bundle twice"
+    );
     assert_eq!(lost, 0, "entries lost");
-    assert!(tally.rejected >= 3 && tally.disconnected >= 3 && tally.malformed >= 3, "too few faults: {tally:?}");
+    assert!(
+        tally.rejected >= 3 && tally.disconnected >= 3 && tally.malformed >= 3,
+        "too few faults: {tally:?}"
+    );
     assert!(tally.timed_out >= 1, "{tally:?}");
     let report = verify_file(&out, &c);
     assert!(report.all_valid(), "{:#?}", report.failures.first());
