@@ -59,17 +59,36 @@ impl Device {
         let (apdu, api) = (free_port(), free_port());
         let mut command = match real_speculos() {
             Some((btc, eth)) => {
-                let speculos = std::env::var("PORSIGN_SPECULOS").unwrap_or_else(|_| "speculos".into());
+                let speculos =
+                    std::env::var("PORSIGN_SPECULOS").unwrap_or_else(|_| "speculos".into());
                 let mut c = Command::new(speculos);
                 c.args(["--model", "nanosp", "--display", "headless"])
-                    .args(["--apdu-port", &apdu.to_string(), "--api-port", &api.to_string()])
+                    .args([
+                        "--apdu-port",
+                        &apdu.to_string(),
+                        "--api-port",
+                        &api.to_string(),
+                    ])
                     .arg(if app == App::Bitcoin { btc } else { eth });
                 c
             }
             None => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_porsign"));
-                c.args(["emulate", "--app", if app == App::Bitcoin { "bitcoin" } else { "ethereum" }])
-                    .args(["--apdu-port", &apdu.to_string(), "--api-port", &api.to_string()]);
+                c.args([
+                    "emulate",
+                    "--app",
+                    if app == App::Bitcoin {
+                        "bitcoin"
+                    } else {
+                        "ethereum"
+                    },
+                ])
+                .args([
+                    "--apdu-port",
+                    &apdu.to_string(),
+                    "--api-port",
+                    &api.to_string(),
+                ]);
                 c
             }
         };
@@ -81,8 +100,13 @@ impl Device {
             .expect("the device process starts");
         let device = Device { child, apdu, api };
         let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", api)).is_err() || TcpStream::connect(("127.0.0.1", apdu)).is_err() {
-            assert!(start.elapsed() < READY_TIMEOUT, "the device did not open its ports");
+        while TcpStream::connect(("127.0.0.1", api)).is_err()
+            || TcpStream::connect(("127.0.0.1", apdu)).is_err()
+        {
+            assert!(
+                start.elapsed() < READY_TIMEOUT,
+                "the device did not open its ports"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         device
@@ -134,7 +158,12 @@ fn screen_text(api: u16) -> String {
 }
 
 fn press(api: u16, button: &str) {
-    let _ = http(api, "POST", &format!("/button/{button}"), r#"{"action":"press-and-release"}"#);
+    let _ = http(
+        api,
+        "POST",
+        &format!("/button/{button}"),
+        r#"{"action":"press-and-release"}"#,
+    );
 }
 
 /// What the person at the emulator does with each review.
@@ -161,14 +190,25 @@ impl Approver {
             while !flag.load(Ordering::Relaxed) {
                 let text = screen_text(api);
                 let home = text.is_empty()
-                    || ["is ready", "Version", "About", "Quit", "Settings"].iter().any(|h| text.contains(h));
-                let approve = ["Sign message", "Sign transaction", "Confirm", "Register account", "Approve", "Accept"]
-                    .iter()
-                    .any(|a| text.starts_with(a));
+                    || ["is ready", "Version", "About", "Quit", "Settings"]
+                        .iter()
+                        .any(|h| text.contains(h));
+                let approve = [
+                    "Sign message",
+                    "Sign transaction",
+                    "Confirm",
+                    "Register account",
+                    "Approve",
+                    "Accept",
+                ]
+                .iter()
+                .any(|a| text.starts_with(a));
                 let reject = text.starts_with("Reject");
                 if home {
                     std::thread::sleep(Duration::from_millis(20));
-                } else if (approve && choice == Choice::Approve) || (reject && choice == Choice::Reject) {
+                } else if (approve && choice == Choice::Approve)
+                    || (reject && choice == Choice::Reject)
+                {
                     press(api, "both");
                     decisions += 1;
                 } else {
@@ -185,7 +225,10 @@ impl Approver {
 
     fn stop(mut self) -> u32 {
         self.stop.store(true, Ordering::Relaxed);
-        self.handle.take().map(|h| h.join().unwrap_or(0)).unwrap_or(0)
+        self.handle
+            .take()
+            .map(|h| h.join().unwrap_or(0))
+            .unwrap_or(0)
     }
 }
 
@@ -204,25 +247,38 @@ fn porsign(args: &[&str], dir: &Path) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn address(signer: &SoftwareSigner, purpose: u32, coin: u32, index: u32) -> (String, String) {
-    let p: DerivationPath = format!("m/{purpose}'/{coin}'/0'/0/{index}").parse().unwrap();
+    let p: DerivationPath = format!("m/{purpose}'/{coin}'/0'/0/{index}")
+        .parse()
+        .unwrap();
     let key = CompressedPublicKey(signer.public_key(&p).unwrap());
     let a = match purpose {
         44 => Address::p2pkh(key, Network::Bitcoin),
         49 => Address::p2shwpkh(&key, Network::Bitcoin),
         84 => Address::p2wpkh(&key, Network::Bitcoin),
-        _ => Address::p2tr(SECP256K1, key.0.x_only_public_key().0, None, Network::Bitcoin),
+        _ => Address::p2tr(
+            SECP256K1,
+            key.0.x_only_public_key().0,
+            None,
+            Network::Bitcoin,
+        ),
     };
     (a.to_string(), format!("m/{p}"))
 }
 
 /// The recorded 2-of-3 `wsh(sortedmulti)` of three accounts of the Speculos seed.
 fn multisig_descriptor() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/speculos/btc-register-wsh-sortedmulti-2of3.json");
-    let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/speculos/btc-register-wsh-sortedmulti-2of3.json");
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let keys: Vec<String> = t["result"]["keys"]
         .as_array()
         .unwrap()
@@ -239,7 +295,19 @@ struct Workspace {
 impl Workspace {
     fn new(reserves: &str) -> Workspace {
         let dir = tempfile::tempdir().unwrap();
-        let o = porsign(&["challenge", "new", "--audit", "LIVE", "--period", "2026-11", "-o", "challenge.json"], dir.path());
+        let o = porsign(
+            &[
+                "challenge",
+                "new",
+                "--audit",
+                "LIVE",
+                "--period",
+                "2026-11",
+                "-o",
+                "challenge.json",
+            ],
+            dir.path(),
+        );
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         std::fs::write(dir.path().join("reserves.csv"), reserves).unwrap();
         Workspace { dir }
@@ -247,13 +315,28 @@ impl Workspace {
 
     fn sign(&self, device: &Device) -> Output {
         porsign(
-            &["sign", "--challenge", "challenge.json", "--reserves", "reserves.csv", "-o", "bundle.jsonl", "--device", &device.spec(), "--timeout", "60"],
+            &[
+                "sign",
+                "--challenge",
+                "challenge.json",
+                "--reserves",
+                "reserves.csv",
+                "-o",
+                "bundle.jsonl",
+                "--device",
+                &device.spec(),
+                "--timeout",
+                "60",
+            ],
             self.dir.path(),
         )
     }
 
     fn verify(&self) -> Output {
-        porsign(&["verify", "bundle.jsonl", "--challenge", "challenge.json"], self.dir.path())
+        porsign(
+            &["verify", "bundle.jsonl", "--challenge", "challenge.json"],
+            self.dir.path(),
+        )
     }
 
     fn addresses(&self) -> Vec<String> {
@@ -292,7 +375,9 @@ fn live_mixed_list_with_multisig_signs_and_verifies() {
         "bitcoin,mainnet,bc1q5uaamedd6aj4g2ekdcgzmup8aksjatmaze9uzy2ua2ec89jtdr2skh08ej,,\"{}\",7\n",
         multisig_descriptor()
     ));
-    csv.push_str("ethereum,mainnet,0xDad77910DbDFdE764fC21FCD4E74D71bBACA6D8D,m/44'/60'/0'/0/0,,3\n");
+    csv.push_str(
+        "ethereum,mainnet,0xDad77910DbDFdE764fC21FCD4E74D71bBACA6D8D,m/44'/60'/0'/0/0,,3\n",
+    );
     let ws = Workspace::new(&csv);
 
     let btc = Device::start(App::Bitcoin);
@@ -300,8 +385,15 @@ fn live_mixed_list_with_multisig_signs_and_verifies() {
     let o = ws.sign(&btc);
     let decisions = approver.stop();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(decisions >= 5, "every signature was approved on screen ({decisions})");
-    assert!(text(&o).contains("1 ethereum rows still need the Ethereum app"), "{}", text(&o));
+    assert!(
+        decisions >= 5,
+        "every signature was approved on screen ({decisions})"
+    );
+    assert!(
+        text(&o).contains("1 ethereum rows still need the Ethereum app"),
+        "{}",
+        text(&o)
+    );
 
     let eth = Device::start(App::Ethereum);
     let approver = Approver::start(eth.api, Choice::Approve);
@@ -332,7 +424,11 @@ fn live_rejection_exits_4_and_a_resume_finishes() {
     approver.stop();
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     let (first, _) = address(&s, 84, 0, 0);
-    assert!(text(&o).contains(&first), "the rejected address is named: {}", text(&o));
+    assert!(
+        text(&o).contains(&first),
+        "the rejected address is named: {}",
+        text(&o)
+    );
 
     let approver = Approver::start(btc.api, Choice::Approve);
     let o = ws.sign(&btc);
@@ -348,7 +444,9 @@ fn live_refused_path_is_named() {
     let s = SoftwareSigner::speculos_default();
     // A Bitcoin key on Ethereum's coin type: the mainnet Bitcoin app refuses the path.
     let (a, p) = address(&s, 84, 60, 0);
-    let ws = Workspace::new(&format!("chain,network,address,path\nbitcoin,mainnet,{a},{p}\n"));
+    let ws = Workspace::new(&format!(
+        "chain,network,address,path\nbitcoin,mainnet,{a},{p}\n"
+    ));
     let btc = Device::start(App::Bitcoin);
     let approver = Approver::start(btc.api, Choice::Approve);
     let o = ws.sign(&btc);
@@ -363,7 +461,9 @@ fn live_refused_path_is_named() {
 fn live_wrong_app_open() {
     let s = SoftwareSigner::speculos_default();
     let (a, p) = address(&s, 84, 0, 0);
-    let ws = Workspace::new(&format!("chain,network,address,path\nbitcoin,mainnet,{a},{p}\n"));
+    let ws = Workspace::new(&format!(
+        "chain,network,address,path\nbitcoin,mainnet,{a},{p}\n"
+    ));
     let eth = Device::start(App::Ethereum);
     let o = ws.sign(&eth);
     assert_eq!(o.status.code(), Some(5), "{}", text(&o));
@@ -384,7 +484,19 @@ fn live_device_killed_mid_run_resumes_without_signing_twice() {
     let approver = Approver::start(btc.api, Choice::Approve);
     let bundle = ws.dir.path().join("bundle.jsonl");
     let mut child = Command::new(env!("CARGO_BIN_EXE_porsign"))
-        .args(["sign", "--challenge", "challenge.json", "--reserves", "reserves.csv", "-o", "bundle.jsonl", "--device", &btc.spec(), "--timeout", "60"])
+        .args([
+            "sign",
+            "--challenge",
+            "challenge.json",
+            "--reserves",
+            "reserves.csv",
+            "-o",
+            "bundle.jsonl",
+            "--device",
+            &btc.spec(),
+            "--timeout",
+            "60",
+        ])
         .current_dir(ws.dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -392,13 +504,20 @@ fn live_device_killed_mid_run_resumes_without_signing_twice() {
         .unwrap();
     let start = Instant::now();
     while ws.addresses().len() < 5 {
-        assert!(start.elapsed() < Duration::from_secs(120), "signing made no progress");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "signing made no progress"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     btc.kill();
     let status = child.wait().unwrap();
     approver.stop();
-    assert_eq!(status.code(), Some(3), "a vanished device is a device error");
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "a vanished device is a device error"
+    );
     let before = ws.addresses().len();
     assert!(before < 30 && bundle.exists());
 

@@ -1,6 +1,7 @@
 //! `porsign challenge new|show`.
 
 use std::io::Write;
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -28,19 +29,12 @@ pub fn new(out: &Output, args: ChallengeNewArgs) -> Result<Exit, CliError> {
     })
     .map_err(|e| CliError::new(Exit::Input, &e))?;
     let shown = args.output.display().to_string();
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&args.output)
-        .map_err(|e| {
-            CliError::msg(
-                Exit::Input,
-                format!("cannot create {shown}: {e} (an existing challenge is never overwritten)"),
-            )
-        })?;
-    file.write_all(challenge.to_json().as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| CliError::msg(Exit::Input, format!("cannot write {shown}: {e}")))?;
+    write_new_atomically(&args.output, challenge.to_json().as_bytes()).map_err(|e| {
+        CliError::msg(
+            Exit::Input,
+            format!("cannot create {shown}: {e} (an existing challenge is never overwritten)"),
+        )
+    })?;
     print_challenge(out, &challenge, &shown);
     Ok(Exit::Ok)
 }
@@ -67,4 +61,32 @@ fn print_challenge(out: &Output, c: &Challenge, file: &str) {
             anchor: c.anchor.as_deref(),
         },
     );
+}
+
+/// Writes a new file so that it appears whole or not at all: the bytes go to a temporary file
+/// beside it, are synced, then linked to the final name (which fails if that name exists, so
+/// nothing is overwritten).
+fn write_new_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("challenge"),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
 }

@@ -516,6 +516,14 @@ fn verify_multisig(
     for (slot, (column, sig)) in signed.iter_mut().zip(columns) {
         let Some(sig) = sig else { continue };
         let signer = recover(column, sig, digests)?;
+        // Script keys are compressed (33 bytes): a cosigner's BIP-137 header must say so
+        // (31..=34). 35..=42 declare a single-key segwit address and 27..=30 an uncompressed key;
+        // accepting them would let one signature be written several ways.
+        if let Some(header) = signer.header.filter(|h| !(31..=34).contains(h)) {
+            return Err(sig_err(column)(crate::scheme::SchemeError::InvalidHeader(
+                header,
+            )));
+        }
         let pub33 = signer.key.serialize();
         let Some(index) = parsed.keys.iter().position(|k| *k == pub33) else {
             return Err(RowFailure::SignerNotInScript {

@@ -3,8 +3,8 @@
 //!
 //! The script must be exactly `<m> <key_1> .. <key_n> <n> OP_CHECKMULTISIG` with minimal pushes,
 //! 1 <= m <= n <= 20, 33- or 65-byte valid public keys, no key twice (`sortedmulti` is just a
-//! sorted key order). Each signature is BIP-137 base64 (any header 27..=42; Ledger answers
-//! 31/32) over the same message; its recovered key must be one of the script's keys (compared as
+//! sorted key order). Each signature is BIP-137 base64 with a key-range header (27..=30 for an
+//! uncompressed script key, 31..=34 for a compressed one; Ledger answers 31/32) over the same message; its recovered key must be one of the script's keys (compared as
 //! curve points). A repeated signature, or two signatures of one key, count once.
 
 use bitcoin::address::AddressData;
@@ -177,13 +177,21 @@ pub fn verify(
             source: Box::new(e),
         };
         let bytes = bip137::decode_signature(sig).map_err(wrap)?;
-        let (recovered, _header) = bip137::recover(&digest, &bytes).map_err(wrap)?;
+        let (recovered, header) = bip137::recover(&digest, &bytes).map_err(wrap)?;
         let Some(key) = parsed.keys.iter().find(|k| k.inner == recovered.inner) else {
             return Err(SchemeError::MultisigUnknownSigner {
                 index,
                 pubkey: recovered.to_string(),
             });
         };
+        // A cosigner's signature names a key, not an address: its header must be in the key
+        // range (27..=34) and say the compression the script's key is written in. Headers
+        // 35..=42 declare a single-key segwit address, which a multisig proof is not; accepting
+        // them would let one signature be written several ways.
+        let compressed_header = (31..=34).contains(&header);
+        if header > 34 || compressed_header != key.compressed {
+            return Err(wrap(SchemeError::InvalidHeader(header)));
+        }
         if !signers.iter().any(|s| s.inner == key.inner) {
             signers.push(*key);
         }

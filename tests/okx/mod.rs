@@ -5,6 +5,7 @@
 
 mod cli;
 mod layouts;
+mod mutation;
 mod samples;
 mod tamper;
 
