@@ -21,8 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bitcoin::bip32::DerivationPath;
-use bitcoin::secp256k1::SECP256K1;
-use bitcoin::{Address, CompressedPublicKey, Network};
+use bitcoin::Network;
 use porsign::emulator::keys::SoftwareSigner;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -258,18 +257,7 @@ fn address(signer: &SoftwareSigner, purpose: u32, coin: u32, index: u32) -> (Str
     let p: DerivationPath = format!("m/{purpose}'/{coin}'/0'/0/{index}")
         .parse()
         .unwrap();
-    let key = CompressedPublicKey(signer.public_key(&p).unwrap());
-    let a = match purpose {
-        44 => Address::p2pkh(key, Network::Bitcoin),
-        49 => Address::p2shwpkh(&key, Network::Bitcoin),
-        84 => Address::p2wpkh(&key, Network::Bitcoin),
-        _ => Address::p2tr(
-            SECP256K1,
-            key.0.x_only_public_key().0,
-            None,
-            Network::Bitcoin,
-        ),
-    };
+    let a = signer.address_at(&p, Network::Bitcoin).unwrap();
     (a.to_string(), format!("m/{p}"))
 }
 

@@ -5,9 +5,6 @@
 
 use std::time::Instant;
 
-use bitcoin::bip32::DerivationPath;
-use bitcoin::secp256k1::SECP256K1;
-use bitcoin::{Address, CompressedPublicKey, Network};
 use serde::Serialize;
 
 use super::bench_cmd::BenchSignArgs;
@@ -37,31 +34,7 @@ fn fail(e: impl std::fmt::Display) -> CliError {
 
 pub fn run(out: &Output, args: BenchSignArgs) -> Result<Exit, CliError> {
     let signer = SoftwareSigner::speculos_default();
-    let mut csv = String::from("chain,network,address,path\n");
-    for i in 0..args.addresses {
-        let purpose = match i % 4 {
-            0 => 44,
-            1 => 49,
-            2 => 84,
-            _ => 86,
-        };
-        let p: DerivationPath = format!("m/{purpose}'/0'/0'/0/{}", i / 4)
-            .parse()
-            .map_err(fail)?;
-        let key = CompressedPublicKey(signer.public_key(&p).map_err(fail)?);
-        let address = match purpose {
-            44 => Address::p2pkh(key, Network::Bitcoin),
-            49 => Address::p2shwpkh(&key, Network::Bitcoin),
-            84 => Address::p2wpkh(&key, Network::Bitcoin),
-            _ => Address::p2tr(
-                SECP256K1,
-                key.0.x_only_public_key().0,
-                None,
-                Network::Bitcoin,
-            ),
-        };
-        csv.push_str(&format!("bitcoin,mainnet,{address},m/{p}\n"));
-    }
+    let csv = signer.mixed_reserves_csv(args.addresses).map_err(fail)?;
     let reserves = crate::sign::reserves::parse_csv(csv.as_bytes()).map_err(fail)?;
     let challenge = Challenge::new(ChallengeParams {
         audit: "BENCH".into(),

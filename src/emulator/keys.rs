@@ -130,6 +130,58 @@ impl SoftwareSigner {
         Ok(self.derive(path)?.private_key.public_key(SECP256K1))
     }
 
+    /// The single-key address at `path`, of the type its BIP-44 purpose names: 44' P2PKH,
+    /// 49' P2SH-P2WPKH, 84' P2WPKH, 86' P2TR (BIP-86, no script tree). For building test and
+    /// demo lists; a real run asks the device.
+    pub fn address_at(
+        &self,
+        path: &DerivationPath,
+        network: bitcoin::Network,
+    ) -> Result<bitcoin::Address, KeyError> {
+        use bitcoin::bip32::ChildNumber;
+        use bitcoin::{Address, CompressedPublicKey};
+        let key = CompressedPublicKey(self.public_key(path)?);
+        let unsupported = || KeyError::Derive {
+            path: path.to_string(),
+            reason: "the purpose is not 44', 49', 84' or 86'".into(),
+        };
+        match path.into_iter().next() {
+            Some(ChildNumber::Hardened { index: 44 }) => Ok(Address::p2pkh(key, network)),
+            Some(ChildNumber::Hardened { index: 49 }) => Ok(Address::p2shwpkh(&key, network)),
+            Some(ChildNumber::Hardened { index: 84 }) => Ok(Address::p2wpkh(&key, network)),
+            Some(ChildNumber::Hardened { index: 86 }) => Ok(Address::p2tr(
+                SECP256K1,
+                key.0.x_only_public_key().0,
+                None,
+                network,
+            )),
+            _ => Err(unsupported()),
+        }
+    }
+
+    /// A reserves list (CSV) of `n` mainnet addresses of this seed, cycling through P2PKH,
+    /// P2SH-P2WPKH, P2WPKH and P2TR: the workload of `bench sign` and the soak test.
+    pub fn mixed_reserves_csv(&self, n: u32) -> Result<String, KeyError> {
+        let mut csv = String::from("chain,network,address,path\n");
+        for i in 0..n {
+            let purpose = match i % 4 {
+                0 => 44,
+                1 => 49,
+                2 => 84,
+                _ => 86,
+            };
+            let p: DerivationPath = format!("m/{purpose}'/0'/0'/0/{}", i / 4).parse().map_err(
+                |e: bitcoin::bip32::Error| KeyError::Derive {
+                    path: format!("m/{purpose}'/0'/0'/0/{}", i / 4),
+                    reason: e.to_string(),
+                },
+            )?;
+            let address = self.address_at(&p, bitcoin::Network::Bitcoin)?;
+            csv.push_str(&format!("bitcoin,mainnet,{address},m/{p}\n"));
+        }
+        Ok(csv)
+    }
+
     /// Bitcoin SIGN_MESSAGE as the app answers it: `header || r || s` with header 31 + recid
     /// (the BIP-137 "P2PKH compressed" range, whatever the address type).
     pub fn sign_bitcoin_message(

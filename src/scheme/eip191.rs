@@ -6,7 +6,7 @@
 //! wallet and Ledger emits low-s (EIP-2), and the high-s twin is a malleated copy.
 
 use secp256k1::ecdsa::{RecoverableSignature, RecoveryId, Signature};
-use secp256k1::{Message, SECP256K1};
+use secp256k1::{Message, PublicKey, SECP256K1};
 use sha3::{Digest, Keccak256};
 
 use super::{EthAddress, SchemeError};
@@ -58,20 +58,7 @@ pub fn recover_address(digest: &[u8; 32], sig: &[u8; 65]) -> Result<EthAddress, 
         0 | 1 => v,
         other => return Err(SchemeError::InvalidRecoveryValue(other)),
     };
-    let rs = sig.get(..64).unwrap_or_default();
-    let plain = Signature::from_compact(rs).map_err(|_| SchemeError::InvalidScalar)?;
-    let mut normalized = plain;
-    normalized.normalize_s();
-    if normalized != plain {
-        return Err(SchemeError::HighS);
-    }
-    let recid =
-        RecoveryId::from_i32(i32::from(recid)).map_err(|_| SchemeError::InvalidRecoveryValue(v))?;
-    let rsig =
-        RecoverableSignature::from_compact(rs, recid).map_err(|_| SchemeError::InvalidScalar)?;
-    let pubkey = SECP256K1
-        .recover_ecdsa(&Message::from_digest(*digest), &rsig)
-        .map_err(|_| SchemeError::PubkeyNotRecovered)?;
+    let pubkey = recover_key(digest, sig, v, recid, true)?;
     Ok(EthAddress::from_public_key(&pubkey))
 }
 
@@ -109,6 +96,34 @@ pub fn verify_keccak_variant(
 ) -> Result<(), SchemeError> {
     let inner: [u8; 32] = Keccak256::digest(message).into();
     verify_digest(&message_hash(&inner), address, signature_hex)
+}
+
+/// Recovers the key of the `r || s` in the first 64 bytes of `sig`, with recovery id `recid`
+/// (taken from the byte `v`, named in errors). With `reject_high_s`, a signature whose s is in
+/// the upper half (a malleated copy) is refused. Shared by every r || s || v scheme.
+pub(crate) fn recover_key(
+    digest: &[u8; 32],
+    sig: &[u8; 65],
+    v: u8,
+    recid: u8,
+    reject_high_s: bool,
+) -> Result<PublicKey, SchemeError> {
+    let rs = sig.get(..64).unwrap_or_default();
+    if reject_high_s {
+        let plain = Signature::from_compact(rs).map_err(|_| SchemeError::InvalidScalar)?;
+        let mut low = plain;
+        low.normalize_s();
+        if low != plain {
+            return Err(SchemeError::HighS);
+        }
+    }
+    let recid =
+        RecoveryId::from_i32(i32::from(recid)).map_err(|_| SchemeError::InvalidRecoveryValue(v))?;
+    let rsig =
+        RecoverableSignature::from_compact(rs, recid).map_err(|_| SchemeError::InvalidScalar)?;
+    SECP256K1
+        .recover_ecdsa(&Message::from_digest(*digest), &rsig)
+        .map_err(|_| SchemeError::PubkeyNotRecovered)
 }
 
 #[cfg(test)]

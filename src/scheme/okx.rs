@@ -14,8 +14,7 @@
 //! | Ed25519 | the bytes varstr("OKX Signed Message:\n") ‖ varstr(msg), signed unhashed |
 
 use bitcoin::hashes::{ripemd160, sha256, sha256d, Hash, HashEngine};
-use secp256k1::ecdsa::{RecoverableSignature, RecoveryId, Signature};
-use secp256k1::{Message, PublicKey, SECP256K1};
+use secp256k1::PublicKey;
 use sha3::{Digest, Keccak256};
 
 use super::SchemeError;
@@ -181,22 +180,7 @@ pub fn recover_rsv(
         0..=3 => v,
         other => return Err(SchemeError::InvalidRecoveryValue(other)),
     };
-    let rs = sig.get(..64).unwrap_or_default();
-    if high_s == HighS::Reject {
-        let plain = Signature::from_compact(rs).map_err(|_| SchemeError::InvalidScalar)?;
-        let mut low = plain;
-        low.normalize_s();
-        if low != plain {
-            return Err(SchemeError::HighS);
-        }
-    }
-    let recid =
-        RecoveryId::from_i32(i32::from(recid)).map_err(|_| SchemeError::InvalidRecoveryValue(v))?;
-    let rsig =
-        RecoverableSignature::from_compact(rs, recid).map_err(|_| SchemeError::InvalidScalar)?;
-    SECP256K1
-        .recover_ecdsa(&Message::from_digest(*digest), &rsig)
-        .map_err(|_| SchemeError::PubkeyNotRecovered)
+    super::eip191::recover_key(digest, sig, v, recid, high_s == HighS::Reject)
 }
 
 /// RIPEMD-160 of `data`, first four bytes: EOS's key and signature checksum.

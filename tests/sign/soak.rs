@@ -6,9 +6,6 @@
 
 use std::time::Duration;
 
-use bitcoin::bip32::DerivationPath;
-use bitcoin::secp256k1::SECP256K1;
-use bitcoin::{Address, CompressedPublicKey, Network};
 use porsign::app::DeviceError;
 use porsign::device::TransportError;
 use porsign::emulator::keys::SoftwareSigner;
@@ -18,31 +15,6 @@ use porsign::sign::{open_bundle, open_sessions, sign_all};
 use rand::{Rng, SeedableRng};
 
 use super::*;
-
-/// A reserves list of `n` addresses of the Speculos seed, cycling through the four single-key
-/// address types (taproot ones go through SIGN_PSBT).
-fn soak_list(n: u32) -> String {
-    let signer = SoftwareSigner::speculos_default();
-    let mut csv = String::from("chain,network,address,path\n");
-    for i in 0..n {
-        let purpose = [44, 49, 84, 86][(i % 4) as usize];
-        let p: DerivationPath = format!("m/{purpose}'/0'/0'/0/{}", i / 4).parse().unwrap();
-        let key = CompressedPublicKey(signer.public_key(&p).unwrap());
-        let address = match purpose {
-            44 => Address::p2pkh(key, Network::Bitcoin),
-            49 => Address::p2shwpkh(&key, Network::Bitcoin),
-            84 => Address::p2wpkh(&key, Network::Bitcoin),
-            _ => Address::p2tr(
-                SECP256K1,
-                key.0.x_only_public_key().0,
-                None,
-                Network::Bitcoin,
-            ),
-        };
-        csv.push_str(&format!("bitcoin,mainnet,{address},m/{p}\n"));
-    }
-    csv
-}
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -60,7 +32,11 @@ fn soak_random_faults_until_complete() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let list = reserves(&soak_list(n));
+    let list = reserves(
+        &SoftwareSigner::speculos_default()
+            .mixed_reserves_csv(n)
+            .unwrap(),
+    );
     let c = challenge();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("soak.jsonl");
