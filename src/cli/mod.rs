@@ -6,6 +6,7 @@ mod bench_sign;
 mod bundle_cmd;
 mod challenge_cmd;
 mod demo_cmd;
+mod devices_cmd;
 pub mod emulate_cmd;
 pub mod exit;
 mod okx_cmd;
@@ -61,6 +62,8 @@ pub enum Command {
     /// The whole flow on built-in emulated Ledgers: challenge, sign a sample reserves list
     /// (every address type, a 2-of-3 multisig of three devices, Ethereum), merge, verify.
     Demo(demo_cmd::DemoArgs),
+    /// List the Ledger devices plugged in over USB (and the --device name of each).
+    Devices,
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,5 +164,6 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),
         Command::Emulate(args) => emulate_cmd::run(&out, args),
         Command::Demo(args) => demo_cmd::run(&out, args),
+        Command::Devices => devices_cmd::run(&out),
     }
 }

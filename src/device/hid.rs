@@ -60,6 +60,34 @@ impl HidTransport {
     }
 }
 
+impl HidTransport {
+    /// Opens the Ledger whose Bitcoin app reports `fingerprint` as its master fingerprint. Each
+    /// device is asked in turn; one without the Bitcoin app open cannot answer and is passed
+    /// over.
+    pub fn open_by_fingerprint(
+        fingerprint: [u8; 4],
+        timeout: Duration,
+    ) -> Result<Self, TransportError> {
+        let count = list_devices()?.len();
+        for index in 0..count {
+            let Ok(mut device) = HidTransport::open(index, timeout) else {
+                continue;
+            };
+            let command = firmware_msgs::btc::exchange::get_master_fingerprint().first_command();
+            let Ok(reply) = device.exchange(&command.encode()) else {
+                continue;
+            };
+            let (data, status) = super::split_status(&reply)?;
+            if status == 0x9000 && data == fingerprint {
+                return Ok(device);
+            }
+        }
+        Err(TransportError::NoDeviceWithFingerprint(hex::encode(
+            fingerprint,
+        )))
+    }
+}
+
 impl Transport for HidTransport {
     fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         let Some(inner) = self.inner.clone() else {

@@ -54,6 +54,8 @@ pub enum TransportError {
     Malformed(String),
     #[error("no Ledger device found (is it plugged in and unlocked? on Linux, are the Ledger udev rules installed?)")]
     NoDevice,
+    #[error("no connected Ledger with the Bitcoin app open reports master fingerprint {0}")]
+    NoDeviceWithFingerprint(String),
     #[error("cannot open the Ledger device ({0}); on Linux, install Ledger's udev rules or run with access to /dev/hidraw*")]
     HidAccess(String),
     #[error("HID error: {0}")]

@@ -1,5 +1,7 @@
-//! Naming a device on the command line: `hid`, `hid:<index>`, `speculos` (LEDGER_PROXY_ADDRESS /
-//! LEDGER_PROXY_PORT, else 127.0.0.1:9999) or `speculos:<host>:<port>`. There is no silent
+//! Naming a device on the command line: `hid`, `hid:<index>`, `hid:fpr=<fingerprint>` (the Ledger
+//! whose Bitcoin app reports that master fingerprint), `speculos` (LEDGER_PROXY_ADDRESS /
+//! LEDGER_PROXY_PORT, else 127.0.0.1:9999), `speculos:<host>:<port>`, or `replay:<transcript>`
+//! (answers from a recorded transcript and fails on any byte that differs). There is no silent
 //! fallback from one kind to another: the device used is the one named.
 
 use std::str::FromStr;
@@ -13,7 +15,9 @@ use super::{Transport, TransportError};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeviceSpec {
     Hid { index: usize },
+    HidFingerprint { fingerprint: [u8; 4] },
     Speculos { addr: String },
+    Replay { path: std::path::PathBuf },
 }
 
 impl FromStr for DeviceSpec {
@@ -25,6 +29,15 @@ impl FromStr for DeviceSpec {
                 addr: SpeculosTransport::address_from_env()
                     .unwrap_or_else(|| format!("127.0.0.1:{DEFAULT_PORT}")),
             }),
+            Some(("hid", fpr)) if fpr.starts_with("fpr=") => {
+                let hex_fpr = fpr.trim_start_matches("fpr=");
+                hex::decode(hex_fpr)
+                    .ok()
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map(|fingerprint| DeviceSpec::HidFingerprint { fingerprint })
+                    .ok_or_else(|| format!("{hex_fpr:?} is not a master fingerprint (8 hex digits)"))
+            }
+            Some(("replay", path)) if !path.is_empty() => Ok(DeviceSpec::Replay { path: path.into() }),
             Some(("hid", index)) => index
                 .parse()
                 .map(|index| DeviceSpec::Hid { index })
@@ -36,7 +49,7 @@ impl FromStr for DeviceSpec {
                 addr: format!("{host}:{DEFAULT_PORT}"),
             }),
             _ => Err(format!(
-                "{s:?}: name a device as hid, hid:<index>, speculos or speculos:<host>:<port>"
+                "{s:?}: name a device as hid, hid:<index>, hid:fpr=<fingerprint>, speculos, speculos:<host>:<port> or replay:<transcript>"
             )),
         }
     }
@@ -46,7 +59,11 @@ impl std::fmt::Display for DeviceSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DeviceSpec::Hid { index } => write!(f, "hid:{index}"),
+            DeviceSpec::HidFingerprint { fingerprint } => {
+                write!(f, "hid:fpr={}", hex::encode(fingerprint))
+            }
             DeviceSpec::Speculos { addr } => write!(f, "speculos:{addr}"),
+            DeviceSpec::Replay { path } => write!(f, "replay:{}", path.display()),
         }
     }
 }
@@ -56,7 +73,11 @@ impl DeviceSpec {
     pub fn open(&self, timeout: Duration) -> Result<Box<dyn Transport + Send>, TransportError> {
         Ok(match self {
             DeviceSpec::Hid { index } => Box::new(HidTransport::open(*index, timeout)?),
+            DeviceSpec::HidFingerprint { fingerprint } => {
+                Box::new(HidTransport::open_by_fingerprint(*fingerprint, timeout)?)
+            }
             DeviceSpec::Speculos { addr } => Box::new(SpeculosTransport::connect(addr, timeout)?),
+            DeviceSpec::Replay { path } => Box::new(super::ReplayTransport::from_file(path)?),
         })
     }
 }
@@ -79,6 +100,19 @@ mod tests {
             "speculos:localhost".parse(),
             Ok(DeviceSpec::Speculos {
                 addr: "localhost:9999".into()
+            })
+        );
+        assert_eq!(
+            "hid:fpr=f5acc2fd".parse(),
+            Ok(DeviceSpec::HidFingerprint {
+                fingerprint: [0xf5, 0xac, 0xc2, 0xfd]
+            })
+        );
+        assert!("hid:fpr=f5ac".parse::<DeviceSpec>().is_err());
+        assert_eq!(
+            "replay:t.json".parse(),
+            Ok(DeviceSpec::Replay {
+                path: "t.json".into()
             })
         );
         assert!("usb".parse::<DeviceSpec>().is_err());

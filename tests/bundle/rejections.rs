@@ -44,6 +44,22 @@ fn multisig_repeated_signature_beside_a_valid_set_fails() {
     );
 }
 
+/// Regression (found by the OKX byte-mutation suite): a cosigner signature whose header is
+/// rewritten from 31 to 35 recovers the same key, but 35 declares a single-key P2SH-P2WPKH
+/// address, not a multisig key. One signature must not be writable several ways.
+#[test]
+fn multisig_signature_with_a_segwit_header_fails() {
+    use bitcoin::base64::Engine;
+    let engine = bitcoin::base64::engine::general_purpose::STANDARD;
+    let lines = edit_line(&ledger_lines(), MULTISIG, |e| {
+        let mut bytes = engine.decode(e["signatures"][0].as_str().unwrap()).unwrap();
+        assert!((31..=34).contains(&bytes[0]));
+        bytes[0] += 4;
+        e["signatures"][0] = json!(engine.encode(bytes));
+    });
+    assert!(matches!(single_failure(&lines), EntryFailure::Signature(_)));
+}
+
 #[test]
 fn multisig_below_threshold_fails() {
     let lines = edit_line(&ledger_lines(), MULTISIG, |e| {

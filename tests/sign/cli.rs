@@ -205,3 +205,127 @@ fn bench_sign_prints_its_numbers() {
         assert!(doc[key].as_f64().unwrap() >= 0.0, "{key}");
     }
 }
+
+#[test]
+fn record_then_replay_reproduces_the_run_and_fails_on_any_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
+    let csv = "chain,network,address,path\n\
+        bitcoin,mainnet,1KKLP5MNa9mmWnEziT5skyu7PZ8A4eFisB,m/44'/0'/0'/0/0\n\
+        bitcoin,mainnet,bc1psuhflkktuk89nj67rflwcnf0j33269kd0jnvvcpgusdxsspk9ceswgu99p,m/86'/0'/0'/0/0\n";
+    std::fs::write(dir.path().join("reserves.csv"), csv).unwrap();
+    let mut btc = server(AppMode::Bitcoin, Faults::default());
+    let device = format!("speculos:127.0.0.1:{}", btc.apdu_port());
+    let o = porsign(
+        &[
+            "sign",
+            "--challenge",
+            "challenge.json",
+            "--reserves",
+            "reserves.csv",
+            "-o",
+            "a.jsonl",
+            "--device",
+            &device,
+            "--record",
+            "t.json",
+        ],
+        dir.path(),
+    );
+    btc.stop();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let transcript: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("t.json")).unwrap()).unwrap();
+    assert!(transcript["exchanges"].as_array().unwrap().len() > 10);
+
+    let o = porsign(
+        &[
+            "sign",
+            "--challenge",
+            "challenge.json",
+            "--reserves",
+            "reserves.csv",
+            "-o",
+            "b.jsonl",
+            "--device",
+            "replay:t.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let entries = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(dir.path().join(name))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"type\":\"entry\""))
+            .map(str::to_owned)
+            .collect()
+    };
+    let a = entries("a.jsonl");
+    // The Schnorr signature of the taproot proof carries fresh randomness on the device, but
+    // the replay answers with the recorded bytes, so the two runs agree entry for entry.
+    assert_eq!(a, entries("b.jsonl"));
+    assert_eq!(a.len(), 2);
+
+    // Another list asks for other bytes: the replay refuses loudly.
+    let other = "chain,network,address,path\nbitcoin,mainnet,bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg,m/84'/0'/0'/0/0\n";
+    std::fs::write(dir.path().join("other.csv"), other).unwrap();
+    let o = porsign(
+        &[
+            "sign",
+            "--challenge",
+            "challenge.json",
+            "--reserves",
+            "other.csv",
+            "-o",
+            "c.jsonl",
+            "--device",
+            "replay:t.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("replay"), "{}", text(&o));
+}
+
+#[test]
+fn descriptor_range_enumerates_and_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
+    // The account xpub at m/84'/0'/0' of the Speculos seed, from the recorded transcript.
+    let t: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::util::fixture("speculos/btc-xpub-84h-0h-0h.json")).unwrap(),
+    )
+    .unwrap();
+    let descriptor = format!(
+        "wpkh([f5acc2fd/84'/0'/0']{}/0/*)",
+        t["result"].as_str().unwrap()
+    );
+    let mut btc = server(AppMode::Bitcoin, Faults::default());
+    let o = porsign(
+        &[
+            "sign",
+            "--challenge",
+            "challenge.json",
+            "--descriptor",
+            &descriptor,
+            "--range",
+            "0..3",
+            "-o",
+            "b.jsonl",
+            "--speculos",
+            &format!("127.0.0.1:{}", btc.apdu_port()),
+        ],
+        dir.path(),
+    );
+    btc.stop();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let addresses = bundle_addresses(&dir.path().join("b.jsonl"));
+    assert_eq!(addresses.len(), 3);
+    assert_eq!(addresses[0], "bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg");
+    let o = porsign(
+        &["verify", "b.jsonl", "--challenge", "challenge.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
