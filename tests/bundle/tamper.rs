@@ -97,6 +97,9 @@ fn any_single_field_change_fails() {
             }
         }
     }
+    eprintln!(
+        "field edits tried: {tried}, all caught; caught with a recomputed footer: {caught_without_footer_help}"
+    );
     assert!(
         tried > 150,
         "the sweep must cover many edits, tried {tried}"
