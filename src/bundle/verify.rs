@@ -15,6 +15,9 @@ use super::writer::check_header_kind;
 use super::{BundleDigest, BundleError};
 use crate::scheme::{self, BitcoinNetwork, EthAddress, SchemeError};
 
+/// How many failures a report lists; the rest are counted.
+pub const MAX_LISTED_FAILURES: usize = 10_000;
+
 /// How long a header's `created_at` may lie ahead of the verifier's clock (clock skew).
 pub const MAX_FUTURE_SKEW: time::Duration = time::Duration::minutes(5);
 
@@ -115,7 +118,10 @@ pub struct Report {
     pub header: Option<Header>,
     pub entries: u64,
     pub valid: u64,
+    /// The first [`MAX_LISTED_FAILURES`] failures, in file order.
     pub failures: Vec<Failure>,
+    /// Every failure, listed or not.
+    pub failure_count: u64,
     /// Keyed by `chain/scheme` (the scheme as written, so unknown ones are counted too).
     pub summary: BTreeMap<String, Counts>,
 }
@@ -123,7 +129,16 @@ pub struct Report {
 impl Report {
     /// True only when every entry verified and the bundle as a whole is intact.
     pub fn all_valid(&self) -> bool {
-        self.failures.is_empty() && self.entries > 0 && self.valid == self.entries
+        self.failure_count == 0 && self.entries > 0 && self.valid == self.entries
+    }
+
+    /// Counts a failure and keeps it for the listing while there is room: a bundle of millions of
+    /// bad entries must not make the verifier's memory grow without bound.
+    pub fn record(&mut self, failure: Failure) {
+        self.failure_count += 1;
+        if self.failures.len() < MAX_LISTED_FAILURES {
+            self.failures.push(failure);
+        }
     }
 }
 
@@ -143,11 +158,12 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
         entries: 0,
         valid: 0,
         failures: Vec::new(),
+        failure_count: 0,
         summary: BTreeMap::new(),
     };
     let expected_sha = sha256_hex(&opts.expected_message);
     let mut digest = BundleDigest::default();
-    let mut seen: HashMap<[u8; 32], u64> = HashMap::new();
+    let mut seen: HashMap<[u8; 16], u64> = HashMap::new();
     let mut footer_seen = false;
     let mut last_line = 1u64;
 
@@ -171,20 +187,18 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
         kind: Some(kind),
     };
     for kind in check_header(&header, &expected_sha, opts) {
-        report.failures.push(bundle_failure(1, kind));
+        report.record(bundle_failure(1, kind));
     }
     report.header = Some(header);
 
     while let Some(raw) = reader.next_line()? {
         last_line = raw.number;
         if footer_seen {
-            report
-                .failures
-                .push(bundle_failure(raw.number, EntryFailure::AfterFooter));
+            report.record(bundle_failure(raw.number, EntryFailure::AfterFooter));
             break;
         }
         if !raw.complete {
-            report.failures.push(bundle_failure(
+            report.record(bundle_failure(
                 raw.number,
                 EntryFailure::Truncated("the last line is cut off".into()),
             ));
@@ -200,7 +214,7 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
             Line::Footer(footer) => {
                 footer_seen = true;
                 if footer.entries != report.entries {
-                    report.failures.push(bundle_failure(
+                    report.record(bundle_failure(
                         raw.number,
                         EntryFailure::FooterCount {
                             declared: footer.entries,
@@ -209,9 +223,7 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
                     ));
                 }
                 if footer.sha256 != digest.hex() {
-                    report
-                        .failures
-                        .push(bundle_failure(raw.number, EntryFailure::FooterDigest));
+                    report.record(bundle_failure(raw.number, EntryFailure::FooterDigest));
                 }
             }
             Line::Entry(entry) => {
@@ -243,7 +255,7 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
                     }
                     Err(kind) => {
                         counts.invalid += 1;
-                        report.failures.push(Failure {
+                        report.record(Failure {
                             line: raw.number,
                             entry: Some(entry.index),
                             address: Some(entry.address.clone()),
@@ -256,7 +268,7 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
         }
     }
     if !footer_seen {
-        report.failures.push(bundle_failure(
+        report.record(bundle_failure(
             last_line,
             EntryFailure::Truncated(
                 "no footer line (the bundle was cut short or is unfinished)".into(),
@@ -302,13 +314,18 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// Duplicate detection keys on a hash of the canonical address, so that memory stays small for
 /// millions of entries and two spellings of one address (bech32 case, EIP-55 case) still collide.
-fn duplicate_key(entry: &Entry) -> [u8; 32] {
+fn duplicate_key(entry: &Entry) -> [u8; 16] {
     let canonical = canonical_address(entry.chain, &entry.address);
     let mut h = Sha256::new();
     h.update(entry.chain.as_str().as_bytes());
     h.update([0]);
     h.update(canonical.as_bytes());
-    h.finalize().into()
+    // 128 bits keep accidental collisions out of reach for any bundle size while halving the
+    // memory per address.
+    let digest = h.finalize();
+    let mut key = [0u8; 16];
+    key.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+    key
 }
 
 /// The spelling of an address under which duplicates are found: bech32 and Ethereum hex are
@@ -624,4 +641,53 @@ pub fn check_amount(amount: &str) -> Result<(), EntryFailure> {
         return Err(bad());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_beyond_the_listing_cap_are_counted_not_kept() {
+        let mut report = Report {
+            header: None,
+            entries: 1,
+            valid: 1,
+            failures: Vec::new(),
+            failure_count: 0,
+            summary: BTreeMap::new(),
+        };
+        assert!(report.all_valid());
+        for line in 0..(MAX_LISTED_FAILURES as u64 + 5) {
+            report.record(Failure {
+                line,
+                entry: None,
+                address: None,
+                reason: "x".into(),
+                kind: None,
+            });
+        }
+        assert_eq!(report.failures.len(), MAX_LISTED_FAILURES);
+        assert_eq!(report.failure_count, MAX_LISTED_FAILURES as u64 + 5);
+        assert!(!report.all_valid());
+    }
+
+    #[test]
+    fn amounts_are_plain_decimals() {
+        for good in ["0", "1.5", "10.000000000000000001", "123456789"] {
+            assert!(check_amount(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "-1",
+            "1.",
+            ".5",
+            "1e3",
+            "1.0000000000000000001",
+            "1,5",
+            " 1",
+        ] {
+            assert!(check_amount(bad).is_err(), "{bad}");
+        }
+    }
 }

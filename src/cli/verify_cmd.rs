@@ -77,6 +77,15 @@ fn print_report(out: &Output, report: &Report, file: &str) {
         };
         out.line(&format!("FAIL {place}: {}", f.reason));
     }
+    let unlisted = report
+        .failure_count
+        .saturating_sub(report.failures.len() as u64);
+    if unlisted > 0 {
+        out.line(&format!(
+            "... and {unlisted} more failures (only the first {} are listed)",
+            report.failures.len()
+        ));
+    }
     out.line(&format!(
         "{:<28} {:>10} {:>10} {:>10}",
         "chain/scheme", "entries", "valid", "invalid"
@@ -94,9 +103,7 @@ fn print_report(out: &Output, report: &Report, file: &str) {
     };
     out.line(&format!(
         "{verdict}: {file}: {} entries, {} valid, {} failures",
-        report.entries,
-        report.valid,
-        report.failures.len()
+        report.entries, report.valid, report.failure_count
     ));
 }
 
