@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 use std::str::FromStr;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::model::{Chain, Entry, Header, Line, Scheme};
-use super::reader::{decode_line, LineReader};
+use super::reader::{decode_line, LineReader, RawLine};
 use super::writer::check_header_kind;
 use super::{BundleDigest, BundleError};
 use crate::scheme::{self, BitcoinNetwork, EthAddress, SchemeError};
@@ -149,6 +150,39 @@ pub struct Verified {
     pub detail: String,
 }
 
+/// Lines decoded and checked in parallel at a time: enough to keep every core busy, small
+/// enough that memory stays flat however long the bundle is.
+const BATCH_LINES: usize = 2048;
+
+/// One line, decoded and (for an entry) checked against the message, ahead of the in-order pass.
+struct CheckedLine {
+    raw: RawLine,
+    line: Result<Line, BundleError>,
+    outcome: Option<Result<Verified, EntryFailure>>,
+}
+
+impl CheckedLine {
+    fn new(raw: RawLine, message: &[u8]) -> Self {
+        if !raw.complete {
+            // A cut-off line is reported as truncation before it would be decoded.
+            return CheckedLine {
+                line: Err(BundleError::Structure {
+                    line: raw.number,
+                    reason: "cut off".into(),
+                }),
+                outcome: None,
+                raw,
+            };
+        }
+        let line = decode_line(raw.number, &raw.text);
+        let outcome = match &line {
+            Ok(Line::Entry(entry)) => Some(check_entry(entry, message)),
+            _ => None,
+        };
+        CheckedLine { raw, line, outcome }
+    }
+}
+
 /// Verifies a whole bundle from a reader. `Err` means the input is unusable (exit 2);
 /// otherwise the report says which entries failed.
 pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Report, BundleError> {
@@ -191,77 +225,106 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
     }
     report.header = Some(header);
 
-    while let Some(raw) = reader.next_line()? {
-        last_line = raw.number;
-        if footer_seen {
-            report.record(bundle_failure(raw.number, EntryFailure::AfterFooter));
-            break;
-        }
-        if !raw.complete {
-            report.record(bundle_failure(
-                raw.number,
-                EntryFailure::Truncated("the last line is cut off".into()),
-            ));
-            break;
-        }
-        match decode_line(raw.number, &raw.text)? {
-            Line::Header(_) => {
-                return Err(BundleError::Structure {
-                    line: raw.number,
-                    reason: "a second header".into(),
-                })
-            }
-            Line::Footer(footer) => {
-                footer_seen = true;
-                if footer.entries != report.entries {
-                    report.record(bundle_failure(
-                        raw.number,
-                        EntryFailure::FooterCount {
-                            declared: footer.entries,
-                            found: report.entries,
-                        },
-                    ));
-                }
-                if footer.sha256 != digest.hex() {
-                    report.record(bundle_failure(raw.number, EntryFailure::FooterDigest));
-                }
-            }
-            Line::Entry(entry) => {
-                digest.update(&raw.text);
-                let position = report.entries;
-                report.entries += 1;
-                let counts = report
-                    .summary
-                    .entry(format!("{}/{}", entry.chain.as_str(), entry.scheme))
-                    .or_default();
-                counts.entries += 1;
-                let outcome = if entry.index != position {
-                    Err(EntryFailure::Index {
-                        expected: position,
-                        found: entry.index,
-                    })
-                } else {
-                    check_entry(&entry, opts.expected_message.as_bytes()).and_then(|v| {
-                        match seen.insert(duplicate_key(&entry), entry.index) {
-                            Some(first) => Err(EntryFailure::Duplicate { first }),
-                            None => Ok(v),
-                        }
-                    })
-                };
-                match outcome {
-                    Ok(_) => {
-                        counts.valid += 1;
-                        report.valid += 1;
+    let message = opts.expected_message.as_bytes();
+    let mut done = false;
+    while !done {
+        let mut batch = Vec::with_capacity(BATCH_LINES);
+        while batch.len() < BATCH_LINES {
+            match reader.next_line()? {
+                Some(raw) => {
+                    let cut_off = !raw.complete;
+                    batch.push(raw);
+                    if cut_off {
+                        break;
                     }
-                    Err(kind) => {
-                        counts.invalid += 1;
-                        report.record(Failure {
-                            line: raw.number,
-                            entry: Some(entry.index),
-                            address: Some(entry.address.clone()),
-                            reason: kind.to_string(),
-                            kind: Some(kind),
-                        });
+                }
+                None => {
+                    done = true;
+                    break;
+                }
+            }
+        }
+        // Decoding and signature checks are pure and dominate the cost: they run on all cores.
+        // Everything that depends on order (index, duplicates, digest, footer) runs after, in
+        // file order, so the report is the same as a sequential pass.
+        let checked: Vec<CheckedLine> = batch
+            .into_par_iter()
+            .map(|raw| CheckedLine::new(raw, message))
+            .collect();
+        for CheckedLine { raw, line, outcome } in checked {
+            last_line = raw.number;
+            if footer_seen {
+                report.record(bundle_failure(raw.number, EntryFailure::AfterFooter));
+                done = true;
+                break;
+            }
+            if !raw.complete {
+                report.record(bundle_failure(
+                    raw.number,
+                    EntryFailure::Truncated("the last line is cut off".into()),
+                ));
+                done = true;
+                break;
+            }
+            match line? {
+                Line::Header(_) => {
+                    return Err(BundleError::Structure {
+                        line: raw.number,
+                        reason: "a second header".into(),
+                    })
+                }
+                Line::Footer(footer) => {
+                    footer_seen = true;
+                    if footer.entries != report.entries {
+                        report.record(bundle_failure(
+                            raw.number,
+                            EntryFailure::FooterCount {
+                                declared: footer.entries,
+                                found: report.entries,
+                            },
+                        ));
+                    }
+                    if footer.sha256 != digest.hex() {
+                        report.record(bundle_failure(raw.number, EntryFailure::FooterDigest));
+                    }
+                }
+                Line::Entry(entry) => {
+                    digest.update(&raw.text);
+                    let position = report.entries;
+                    report.entries += 1;
+                    let counts = report
+                        .summary
+                        .entry(format!("{}/{}", entry.chain.as_str(), entry.scheme))
+                        .or_default();
+                    counts.entries += 1;
+                    let outcome = if entry.index != position {
+                        Err(EntryFailure::Index {
+                            expected: position,
+                            found: entry.index,
+                        })
+                    } else {
+                        outcome
+                            .unwrap_or_else(|| check_entry(&entry, message))
+                            .and_then(|v| match seen.insert(duplicate_key(&entry), entry.index) {
+                                Some(first) => Err(EntryFailure::Duplicate { first }),
+                                None => Ok(v),
+                            })
+                    };
+                    match outcome {
+                        Ok(_) => {
+                            counts.valid += 1;
+                            report.valid += 1;
+                        }
+                        Err(kind) => {
+                            counts.invalid += 1;
+                            report.record(Failure {
+                                line: raw.number,
+                                entry: Some(entry.index),
+                                address: Some(entry.address.clone()),
+                                reason: kind.to_string(),
+                                kind: Some(kind),
+                            });
+                        }
                     }
                 }
             }

@@ -20,6 +20,16 @@ pub enum BenchCommand {
     /// Sign a generated reserves list on the in-process emulator and print the host's cost per
     /// address (total time minus the time spent inside the emulated device).
     Sign(BenchSignArgs),
+    /// Generate a bundle of single-key proofs and time the bundle verifier against the
+    /// secp256k1 bound.
+    Bundle(BenchBundleArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchBundleArgs {
+    /// Entries to generate.
+    #[arg(long, default_value_t = 200_000)]
+    pub entries: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,6 +74,10 @@ fn mib(kib: Option<u64>) -> String {
         || "unknown".to_owned(),
         |k| format!("{:.1} MiB", k as f64 / 1024.0),
     )
+}
+
+pub fn run_bundle(out: &Output, args: BenchBundleArgs) -> Result<Exit, CliError> {
+    super::bench_bundle::run(out, args)
 }
 
 pub fn run_sign(out: &Output, args: BenchSignArgs) -> Result<Exit, CliError> {

@@ -1,6 +1,7 @@
 //! The command line: clap definitions, dispatch, and the one place errors become messages and
 //! exit codes. Results go to stdout, diagnostics to stderr.
 
+mod bench_bundle;
 mod bench_cmd;
 mod bench_sign;
 mod bundle_cmd;
@@ -160,6 +161,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Import(okx_cmd::ImportCommand::Okx(args)) => okx_cmd::import(&out, args),
         Command::Bench(bench_cmd::BenchCommand::Verify(args)) => bench_cmd::run(&out, args),
         Command::Bench(bench_cmd::BenchCommand::Sign(args)) => bench_cmd::run_sign(&out, args),
+        Command::Bench(bench_cmd::BenchCommand::Bundle(args)) => bench_cmd::run_bundle(&out, args),
         Command::Sign(args) => sign_cmd::run(&out, args),
         Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),
         Command::Emulate(args) => emulate_cmd::run(&out, args),

@@ -329,3 +329,25 @@ fn descriptor_range_enumerates_and_signs() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+#[test]
+fn bench_bundle_prints_its_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = porsign(
+        &["--json", "bench", "bundle", "--entries", "20"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["type"], "bench-bundle-report");
+    assert_eq!(doc["entries"], 20);
+    assert_eq!(doc["all_valid"], true);
+    for key in [
+        "verify_seconds",
+        "bound_seconds",
+        "entries_per_second",
+        "ratio_to_bound",
+    ] {
+        assert!(doc[key].as_f64().unwrap() > 0.0, "{key}");
+    }
+}

@@ -1,0 +1,176 @@
+//! `porsign bench bundle`: generate a bundle of single-key signatures (BIP-137 P2WPKH and
+//! EIP-191, as a custodian's monthly bundle mostly is) and time the bundle verifier on it against
+//! the secp256k1 bound (one key recovery per entry / cores).
+
+use std::time::Instant;
+
+use bitcoin::base64::Engine;
+use bitcoin::bip32::DerivationPath;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::bench_cmd::BenchBundleArgs;
+use super::output::Output;
+use super::{CliError, Exit};
+use crate::bundle::{verify_bundle, BundleWriter, Chain, Entry, Header, VerifyOptions};
+use crate::emulator::keys::SoftwareSigner;
+use crate::okx::bench::{peak_rss_kib, recover_ns, reset_peak_rss};
+
+const MESSAGE: &str = "porsign bench challenge";
+
+#[derive(Serialize)]
+struct BenchBundleDoc {
+    entries: u64,
+    cores: usize,
+    bytes: u64,
+    generate_seconds: f64,
+    recover_ns: f64,
+    bound_seconds: f64,
+    verify_seconds: f64,
+    entries_per_second: f64,
+    ratio_to_bound: f64,
+    peak_rss_verify_kib: Option<u64>,
+    all_valid: bool,
+}
+
+fn fail(e: impl std::fmt::Display) -> CliError {
+    CliError::msg(Exit::Internal, format!("bench: {e}"))
+}
+
+/// One entry: even indexes a P2WPKH BIP-137 proof, odd ones an Ethereum personal_sign.
+fn entry(signer: &SoftwareSigner, i: u32) -> Result<Entry, CliError> {
+    let b64 = |b: &[u8]| bitcoin::base64::engine::general_purpose::STANDARD.encode(b);
+    let (chain, path, address, signature) = if i % 2 == 0 {
+        let p: DerivationPath = format!("m/84'/0'/0'/0/{}", i / 2).parse().map_err(fail)?;
+        let address = signer
+            .address_at(&p, bitcoin::Network::Bitcoin)
+            .map_err(fail)?;
+        let sig = signer
+            .sign_bitcoin_message(&p, MESSAGE.as_bytes())
+            .map_err(fail)?;
+        (Chain::Bitcoin, p, address.to_string(), b64(&sig))
+    } else {
+        let p: DerivationPath = format!("m/44'/60'/0'/0/{}", i / 2).parse().map_err(fail)?;
+        let key = signer.public_key(&p).map_err(fail)?;
+        let address = crate::scheme::EthAddress::from_public_key(&key);
+        let vrs = signer
+            .sign_eth_personal(&p, MESSAGE.as_bytes())
+            .map_err(fail)?;
+        let (v, rs) = vrs.split_at(1);
+        (
+            Chain::Ethereum,
+            p,
+            address.to_string(),
+            format!("0x{}{}", hex::encode(rs), hex::encode(v)),
+        )
+    };
+    Ok(Entry {
+        index: 0,
+        chain,
+        network: "mainnet".into(),
+        address,
+        scheme: if chain == Chain::Bitcoin {
+            "bip137"
+        } else {
+            "eip191"
+        }
+        .into(),
+        signatures: vec![signature],
+        pubkey: None,
+        script: None,
+        descriptor: None,
+        path: Some(format!("m/{path}")),
+        fingerprint: None,
+        amount: Some("1.5".into()),
+    })
+}
+
+pub fn run(out: &Output, args: BenchBundleArgs) -> Result<Exit, CliError> {
+    let path =
+        std::env::temp_dir().join(format!("porsign-bench-bundle-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let start = Instant::now();
+    let signer = SoftwareSigner::speculos_default();
+    let header = Header {
+        format: crate::bundle::BUNDLE_FORMAT.into(),
+        version: crate::bundle::BUNDLE_VERSION,
+        challenge: MESSAGE.into(),
+        challenge_sha256: crate::bundle::verify::sha256_hex(MESSAGE),
+        custodian: "bench".into(),
+        created_at: "2026-11-01T00:00:00Z".into(),
+        tool: format!("porsign {}", env!("CARGO_PKG_VERSION")),
+    };
+    let mut writer = BundleWriter::create_bulk(&path, &header).map_err(fail)?;
+    for chunk_start in (0..args.entries).step_by(4096) {
+        let chunk_end = chunk_start.saturating_add(4096).min(args.entries);
+        let entries: Vec<Entry> = (chunk_start..chunk_end)
+            .into_par_iter()
+            .map(|i| entry(&signer, i))
+            .collect::<Result<_, _>>()?;
+        for e in entries {
+            writer.append(e).map_err(fail)?;
+        }
+    }
+    writer.finish().map_err(fail)?;
+    let generate_seconds = start.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+
+    let recover = recover_ns(3000);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let reset = reset_peak_rss();
+    let file = std::fs::File::open(&path).map_err(fail)?;
+    let start = Instant::now();
+    let report = verify_bundle(
+        std::io::BufReader::with_capacity(1 << 20, file),
+        &VerifyOptions {
+            expected_message: MESSAGE.into(),
+            now: time::OffsetDateTime::now_utc(),
+        },
+    );
+    let verify_seconds = start.elapsed().as_secs_f64();
+    let peak = if reset { peak_rss_kib() } else { None };
+    let _ = std::fs::remove_file(&path);
+    let report = report.map_err(fail)?;
+    let n = u64::from(args.entries);
+    let bound_seconds = n as f64 * recover * 1e-9 / cores as f64;
+    let doc = BenchBundleDoc {
+        entries: n,
+        cores,
+        bytes,
+        generate_seconds,
+        recover_ns: recover,
+        bound_seconds,
+        verify_seconds,
+        entries_per_second: n as f64 / verify_seconds.max(1e-12),
+        ratio_to_bound: verify_seconds / bound_seconds.max(1e-12),
+        peak_rss_verify_kib: peak,
+        all_valid: report.all_valid(),
+    };
+    out.line(&format!(
+        "bundle: {n} entries (P2WPKH BIP-137 and EIP-191), {:.1} MiB, generated in {generate_seconds:.1} s",
+        bytes as f64 / 1048576.0
+    ));
+    out.line(&format!(
+        "bound: {n} recoveries x {:.1} us / {cores} cores = {bound_seconds:.2} s",
+        recover / 1000.0
+    ));
+    out.line(&format!(
+        "verify: {verify_seconds:.2} s = {:.0} entries/s; ratio to bound {:.2}x; peak RSS {}",
+        doc.entries_per_second,
+        doc.ratio_to_bound,
+        peak.map_or("unknown".into(), |k| format!(
+            "{:.1} MiB",
+            k as f64 / 1024.0
+        ))
+    ));
+    out.line(&format!(
+        "result: {}",
+        if doc.all_valid { "VALID" } else { "INVALID" }
+    ));
+    out.document("bench-bundle-report", &doc);
+    Ok(if doc.all_valid {
+        Exit::Ok
+    } else {
+        Exit::Invalid
+    })
+}
