@@ -24,7 +24,11 @@ pub struct BitcoinApp {
 
 /// Checks that a Bitcoin app new enough is open.
 pub fn check_app(transport: &mut dyn Transport) -> Result<BitcoinApp, DeviceError> {
-    let info = app_info(transport)?;
+    check_info(app_info(transport)?)
+}
+
+/// Checks a `B0 01` answer: a Bitcoin app new enough.
+pub fn check_info(info: super::AppInfo) -> Result<BitcoinApp, DeviceError> {
     let testnet = match info.name.as_str() {
         "Bitcoin" => false,
         "Bitcoin Test" => true,

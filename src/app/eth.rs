@@ -13,7 +13,11 @@ pub const MIN_VERSION: (u32, u32, u32) = (1, 9, 0);
 
 /// Checks that an Ethereum app new enough is open; returns its version.
 pub fn check_app(transport: &mut dyn Transport) -> Result<String, DeviceError> {
-    let info = app_info(transport)?;
+    check_info(app_info(transport)?)
+}
+
+/// Checks a `B0 01` answer: an Ethereum app new enough; returns its version.
+pub fn check_info(info: super::AppInfo) -> Result<String, DeviceError> {
     match info.name.as_str() {
         "Ethereum" => {}
         "BOLOS" => {

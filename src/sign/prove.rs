@@ -37,14 +37,14 @@ impl<'t> Session<'t> {
         let info = crate::app::app_info(transport)?;
         match info.name.as_str() {
             "Ethereum" => {
-                eth::check_app(transport)?;
+                eth::check_info(info)?;
                 Ok(Session::Ethereum { transport })
             }
             "BOLOS" => Err(DeviceError::NoApp {
                 expected: "Bitcoin or Ethereum".into(),
             }),
             _ => {
-                let app = btc::check_app(transport)?;
+                let app = btc::check_info(info)?;
                 let fingerprint = btc::master_fingerprint(transport)?;
                 Ok(Session::Bitcoin {
                     transport,

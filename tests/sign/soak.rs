@@ -11,7 +11,7 @@ use porsign::device::TransportError;
 use porsign::emulator::keys::SoftwareSigner;
 use porsign::emulator::{AppMode, Approval, Emulator, EmulatorConfig, Faults, InProcessTransport};
 use porsign::sign::progress::Quiet;
-use porsign::sign::{open_bundle, open_sessions, sign_all};
+use porsign::sign::{open_bundle, open_sessions, sign_all, SignError};
 use rand::{Rng, SeedableRng};
 
 use super::*;
@@ -23,6 +23,7 @@ struct Tally {
     disconnected: u32,
     malformed: u32,
     timed_out: u32,
+    caught_by_host_checks: u32,
     clean: u32,
 }
 
@@ -88,6 +89,17 @@ fn soak_random_faults_until_complete() {
                 Some(DeviceError::Transport(TransportError::Timeout { .. })) => {
                     tally.timed_out += 1
                 }
+                // A corrupted reply that still parses is caught by the host's own checks: the
+                // key does not produce the address, or the signature does not verify. Nothing is
+                // written for it either way.
+                None if matches!(
+                    e,
+                    SignError::HostVerify { .. } | SignError::AddressMismatch { .. }
+                ) =>
+                {
+                    tally.malformed += 1;
+                    tally.caught_by_host_checks += 1;
+                }
                 Some(DeviceError::Protocol(_)) | Some(DeviceError::Status { .. }) => {
                     tally.malformed += 1
                 }
@@ -101,11 +113,12 @@ fn soak_random_faults_until_complete() {
     unique.dedup();
     let lost = list.len() - unique.len();
     eprintln!(
-        "soak: {n} addresses, {} runs, faults injected: {} rejections, {} disconnects, {} malformed replies, {} time-outs; entries lost: {lost}; duplicates: {}",
+        "soak: {n} addresses, {} runs, faults injected: {} rejections, {} disconnects, {} malformed replies ({} of them parsed and were caught by host re-verification), {} time-outs; entries lost: {lost}; duplicates: {}",
         tally.runs,
         tally.rejected,
         tally.disconnected,
         tally.malformed,
+        tally.caught_by_host_checks,
         tally.timed_out,
         addresses.len() - unique.len()
     );
