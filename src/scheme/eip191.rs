@@ -38,6 +38,11 @@ pub fn decode_signature(signature_hex: &str) -> Result<[u8; 65], SchemeError> {
     let body = signature_hex
         .strip_prefix("0x")
         .ok_or(SchemeError::SignatureMissing0x)?;
+    decode_rsv_hex_body(body)
+}
+
+/// 130 hex digits (no prefix) into the 65 bytes r || s || v. Shared with OKX's looser form.
+pub(crate) fn decode_rsv_hex_body(body: &str) -> Result<[u8; 65], SchemeError> {
     if body.len() != 130 {
         return Err(SchemeError::SignatureLength {
             expected: 65,

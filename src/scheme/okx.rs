@@ -147,16 +147,7 @@ pub fn ed25519_payload(message: &[u8]) -> Vec<u8> {
 
 /// Parses 65 bytes r ‖ s ‖ v written as hex, with or without `0x` (OKX's files have both).
 pub fn decode_hex_rsv(signature: &str) -> Result<[u8; 65], SchemeError> {
-    let body = signature.strip_prefix("0x").unwrap_or(signature);
-    if body.len() != 130 {
-        return Err(SchemeError::SignatureLength {
-            expected: 65,
-            found: body.len() / 2,
-        });
-    }
-    let mut sig = [0u8; 65];
-    hex::decode_to_slice(body, &mut sig).map_err(|_| SchemeError::SignatureNotHex)?;
-    Ok(sig)
+    super::eip191::decode_rsv_hex_body(signature.strip_prefix("0x").unwrap_or(signature))
 }
 
 /// Whether high-S signatures are refused. EVM wallets never make them (EIP-2); OKX's TRON and

@@ -32,28 +32,33 @@ fn text(o: &Output) -> String {
     )
 }
 
-#[test]
-fn sign_rejection_exits_4_naming_the_address_then_resumes() {
+/// A temporary folder holding the test challenge and `reserves` as `reserves.csv`.
+fn workdir(reserves: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
-    std::fs::write(dir.path().join("reserves.csv"), mixed_reserves_csv()).unwrap();
+    std::fs::write(dir.path().join("reserves.csv"), reserves).unwrap();
+    dir
+}
+
+/// `porsign sign` in `dir` with the test challenge, into `out`, plus `extra` arguments.
+fn sign_in(dir: &Path, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["sign", "--challenge", "challenge.json", "-o", out];
+    if !extra.contains(&"--reserves") && !extra.contains(&"--descriptor") {
+        args.extend(["--reserves", "reserves.csv"]);
+    }
+    args.extend_from_slice(extra);
+    porsign(&args, dir)
+}
+
+#[test]
+fn sign_rejection_exits_4_naming_the_address_then_resumes() {
+    let dir = workdir(&mixed_reserves_csv());
     let sign = |port: u16| {
         let device = format!("speculos:127.0.0.1:{port}");
-        porsign(
-            &[
-                "sign",
-                "--challenge",
-                "challenge.json",
-                "--reserves",
-                "reserves.csv",
-                "-o",
-                "b.jsonl",
-                "--device",
-                &device,
-                "--timeout",
-                "30",
-            ],
+        sign_in(
             dir.path(),
+            "b.jsonl",
+            &["--device", &device, "--timeout", "30"],
         )
     };
     let mut rejecting = server(
@@ -110,37 +115,24 @@ fn sign_rejection_exits_4_naming_the_address_then_resumes() {
 
 #[test]
 fn no_device_listening_exits_3() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
-    std::fs::write(dir.path().join("reserves.csv"), mixed_reserves_csv()).unwrap();
+    let dir = workdir(&mixed_reserves_csv());
     // Bind and drop a listener to find a port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let o = porsign(
-        &[
-            "sign",
-            "--challenge",
-            "challenge.json",
-            "--reserves",
-            "reserves.csv",
-            "-o",
-            "b.jsonl",
-            "--speculos",
-            &format!("127.0.0.1:{port}"),
-        ],
+    let o = sign_in(
         dir.path(),
+        "b.jsonl",
+        &["--speculos", &format!("127.0.0.1:{port}")],
     );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
 }
 
 #[test]
 fn locked_device_exits_5() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
-    std::fs::write(dir.path().join("reserves.csv"), mixed_reserves_csv()).unwrap();
+    let dir = workdir(&mixed_reserves_csv());
     let mut locked = server(
         AppMode::Bitcoin,
         Faults {
@@ -148,19 +140,10 @@ fn locked_device_exits_5() {
             ..Faults::default()
         },
     );
-    let o = porsign(
-        &[
-            "sign",
-            "--challenge",
-            "challenge.json",
-            "--reserves",
-            "reserves.csv",
-            "-o",
-            "b.jsonl",
-            "--speculos",
-            &format!("127.0.0.1:{}", locked.apdu_port()),
-        ],
+    let o = sign_in(
         dir.path(),
+        "b.jsonl",
+        &["--speculos", &format!("127.0.0.1:{}", locked.apdu_port())],
     );
     locked.stop();
     assert_eq!(o.status.code(), Some(5), "{}", text(&o));
@@ -216,21 +199,10 @@ fn record_then_replay_reproduces_the_run_and_fails_on_any_difference() {
     std::fs::write(dir.path().join("reserves.csv"), csv).unwrap();
     let mut btc = server(AppMode::Bitcoin, Faults::default());
     let device = format!("speculos:127.0.0.1:{}", btc.apdu_port());
-    let o = porsign(
-        &[
-            "sign",
-            "--challenge",
-            "challenge.json",
-            "--reserves",
-            "reserves.csv",
-            "-o",
-            "a.jsonl",
-            "--device",
-            &device,
-            "--record",
-            "t.json",
-        ],
+    let o = sign_in(
         dir.path(),
+        "a.jsonl",
+        &["--device", &device, "--record", "t.json"],
     );
     btc.stop();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -238,20 +210,7 @@ fn record_then_replay_reproduces_the_run_and_fails_on_any_difference() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("t.json")).unwrap()).unwrap();
     assert!(transcript["exchanges"].as_array().unwrap().len() > 10);
 
-    let o = porsign(
-        &[
-            "sign",
-            "--challenge",
-            "challenge.json",
-            "--reserves",
-            "reserves.csv",
-            "-o",
-            "b.jsonl",
-            "--device",
-            "replay:t.json",
-        ],
-        dir.path(),
-    );
+    let o = sign_in(dir.path(), "b.jsonl", &["--device", "replay:t.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let entries = |name: &str| -> Vec<String> {
         std::fs::read_to_string(dir.path().join(name))
@@ -270,19 +229,10 @@ fn record_then_replay_reproduces_the_run_and_fails_on_any_difference() {
     // Another list asks for other bytes: the replay refuses loudly.
     let other = "chain,network,address,path\nbitcoin,mainnet,bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg,m/84'/0'/0'/0/0\n";
     std::fs::write(dir.path().join("other.csv"), other).unwrap();
-    let o = porsign(
-        &[
-            "sign",
-            "--challenge",
-            "challenge.json",
-            "--reserves",
-            "other.csv",
-            "-o",
-            "c.jsonl",
-            "--device",
-            "replay:t.json",
-        ],
+    let o = sign_in(
         dir.path(),
+        "c.jsonl",
+        &["--reserves", "other.csv", "--device", "replay:t.json"],
     );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("replay"), "{}", text(&o));
