@@ -261,6 +261,16 @@ fn address(signer: &SoftwareSigner, purpose: u32, coin: u32, index: u32) -> (Str
     (a.to_string(), format!("m/{p}"))
 }
 
+/// A reserves list of the first `n` P2WPKH addresses (m/84'/0'/0'/0/i) of the seed.
+fn p2wpkh_list(signer: &SoftwareSigner, n: u32) -> String {
+    let mut csv = String::from("chain,network,address,path\n");
+    for i in 0..n {
+        let (a, p) = address(signer, 84, 0, i);
+        csv.push_str(&format!("bitcoin,mainnet,{a},{p}\n"));
+    }
+    csv
+}
+
 /// The recorded 2-of-3 `wsh(sortedmulti)` of three accounts of the Speculos seed.
 fn multisig_descriptor() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -400,12 +410,7 @@ fn live_mixed_list_with_multisig_signs_and_verifies() {
 #[ignore = "live lane: run with `bash .ci/live-lane`"]
 fn live_rejection_exits_4_and_a_resume_finishes() {
     let s = SoftwareSigner::speculos_default();
-    let mut csv = String::from("chain,network,address,path\n");
-    for i in 0..3 {
-        let (a, p) = address(&s, 84, 0, i);
-        csv.push_str(&format!("bitcoin,mainnet,{a},{p}\n"));
-    }
-    let ws = Workspace::new(&csv);
+    let ws = Workspace::new(&p2wpkh_list(&s, 3));
     let btc = Device::start(App::Bitcoin);
     let approver = Approver::start(btc.api, Choice::Reject);
     let o = ws.sign(&btc);
@@ -462,12 +467,7 @@ fn live_wrong_app_open() {
 #[ignore = "live lane: run with `bash .ci/live-lane`"]
 fn live_device_killed_mid_run_resumes_without_signing_twice() {
     let s = SoftwareSigner::speculos_default();
-    let mut csv = String::from("chain,network,address,path\n");
-    for i in 0..30 {
-        let (a, p) = address(&s, 84, 0, i);
-        csv.push_str(&format!("bitcoin,mainnet,{a},{p}\n"));
-    }
-    let ws = Workspace::new(&csv);
+    let ws = Workspace::new(&p2wpkh_list(&s, 30));
     let mut btc = Device::start(App::Bitcoin);
     let approver = Approver::start(btc.api, Choice::Approve);
     let bundle = ws.dir.path().join("bundle.jsonl");
@@ -527,12 +527,7 @@ fn live_device_killed_mid_run_resumes_without_signing_twice() {
 #[ignore = "live lane: run with `bash .ci/live-lane`"]
 fn live_seconds_per_address_for_100() {
     let s = SoftwareSigner::speculos_default();
-    let mut csv = String::from("chain,network,address,path\n");
-    for i in 0..100 {
-        let (a, p) = address(&s, 84, 0, i);
-        csv.push_str(&format!("bitcoin,mainnet,{a},{p}\n"));
-    }
-    let ws = Workspace::new(&csv);
+    let ws = Workspace::new(&p2wpkh_list(&s, 100));
     let btc = Device::start(App::Bitcoin);
     let approver = Approver::start(btc.api, Choice::Approve);
     let start = Instant::now();
