@@ -119,3 +119,17 @@ pub fn sign_psbt(
         ops::sign_psbt(&maps, policy, None).map_err(|e| DeviceError::Protocol(e.to_string()))?;
     run_exchange(transport, exchange)
 }
+
+/// GET_WALLET_ADDRESS for a default (unregistered) wallet policy: the address the app itself
+/// derives, shown on the device when `display`.
+pub fn wallet_address(
+    transport: &mut dyn Transport,
+    policy: &WalletPolicy,
+    change: bool,
+    index: u32,
+    display: bool,
+) -> Result<String, DeviceError> {
+    let exchange = ops::get_wallet_address(policy, None, change, index, display)
+        .map_err(|e| DeviceError::Protocol(e.to_string()))?;
+    Ok(run_exchange(transport, exchange)?.0)
+}

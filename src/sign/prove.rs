@@ -233,7 +233,10 @@ fn prove_single_key(
     network: BitcoinNetwork,
     message: &[u8],
 ) -> Result<Entry, SignError> {
-    // The device derives the key; porsign never trusts the list alone.
+    // The device derives the address; porsign never trusts the list alone. On a standard path
+    // the app computes the address itself from its default policy; on any path the key at the
+    // path must produce the listed address.
+    check_default_policy_address(transport, fingerprint, reserve, address, path)?;
     let xpub = btc::xpub(transport, path, false).map_err(|e| device_err(reserve, e))?;
     let key = CompressedPublicKey(xpub.public_key);
     let kind =
@@ -264,6 +267,81 @@ fn prove_single_key(
     entry.path = Some(format!("m/{path}"));
     entry.fingerprint = Some(hex::encode(fingerprint));
     Ok(entry)
+}
+
+/// The default wallet policy of a standard path `m/purpose'/coin'/account'/change/index` whose
+/// purpose names the listed address's type, split into the account path and the tail.
+fn default_policy_of(
+    address: &Address,
+    path: &DerivationPath,
+) -> Option<(
+    firmware_msgs::btc::SingleKeyPolicy,
+    DerivationPath,
+    bool,
+    u32,
+)> {
+    use bitcoin::AddressType;
+    use firmware_msgs::btc::SingleKeyPolicy;
+    let steps: Vec<ChildNumber> = path.into_iter().copied().collect();
+    let [purpose @ ChildNumber::Hardened { .. }, coin @ ChildNumber::Hardened { .. }, account @ ChildNumber::Hardened { .. }, ChildNumber::Normal { index: change }, ChildNumber::Normal { index }] =
+        steps.as_slice()
+    else {
+        return None;
+    };
+    let policy = match (u32::from(*purpose) & 0x7fff_ffff, address.address_type()?) {
+        (44, AddressType::P2pkh) => SingleKeyPolicy::Pkh,
+        (49, AddressType::P2sh) => SingleKeyPolicy::ShWpkh,
+        (84, AddressType::P2wpkh) => SingleKeyPolicy::Wpkh,
+        (86, AddressType::P2tr) => SingleKeyPolicy::Tr,
+        _ => return None,
+    };
+    let change = match change {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    Some((
+        policy,
+        DerivationPath::from(vec![*purpose, *coin, *account]),
+        change,
+        *index,
+    ))
+}
+
+/// On a standard path, asks the app for the address of its default policy (GET_WALLET_ADDRESS)
+/// and refuses if it is not the listed one.
+fn check_default_policy_address(
+    transport: &mut dyn Transport,
+    fingerprint: [u8; 4],
+    reserve: &Reserve,
+    address: &Address,
+    path: &DerivationPath,
+) -> Result<(), SignError> {
+    let Some((kind, account, change, index)) = default_policy_of(address, path) else {
+        return Ok(());
+    };
+    let account_xpub = btc::xpub(transport, &account, false).map_err(|e| device_err(reserve, e))?;
+    let policy = firmware_msgs::btc::WalletPolicy::single_key(
+        kind,
+        firmware_msgs::btc::KeyInfo::new(
+            fingerprint,
+            btc::wire_path(&account).map_err(|e| device_err(reserve, e))?,
+            account_xpub.to_string(),
+        ),
+    );
+    let from_device = btc::wallet_address(transport, &policy, change, index, false)
+        .map_err(|e| device_err(reserve, e))?;
+    let same = crate::bundle::verify::canonical_address(Chain::Bitcoin, &from_device)
+        == crate::bundle::verify::canonical_address(Chain::Bitcoin, &reserve.address);
+    if same {
+        Ok(())
+    } else {
+        Err(SignError::AddressMismatch {
+            line: reserve.line,
+            address: reserve.address.clone(),
+            path: format!("m/{path}"),
+        })
+    }
 }
 
 /// BIP-322 simple proof for a BIP-86 taproot address through SIGN_PSBT, the only way a Ledger

@@ -208,7 +208,15 @@ fn record_then_replay_reproduces_the_run_and_fails_on_any_difference() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let transcript: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("t.json")).unwrap()).unwrap();
-    assert!(transcript["exchanges"].as_array().unwrap().len() > 10);
+    let exchanges = transcript["exchanges"].as_array().unwrap();
+    assert!(exchanges.len() > 10);
+    // On standard paths the app itself derives the listed address (GET_WALLET_ADDRESS, E1 03).
+    assert!(
+        exchanges
+            .iter()
+            .any(|x| x["command"].as_str().unwrap().starts_with("e103")),
+        "no GET_WALLET_ADDRESS in the recorded session"
+    );
 
     let o = sign_in(dir.path(), "b.jsonl", &["--device", "replay:t.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
