@@ -37,7 +37,7 @@ pub enum ChallengeError {
     },
     #[error("challenge file {path} is larger than {MAX_FILE_LEN} bytes")]
     TooLarge { path: String },
-    #[error("challenge file is not valid JSON: {0}")]
+    #[error("challenge file is not valid JSON")]
     Json(#[source] serde_json::Error),
     #[error("not a porsign challenge file (format is {found:?}, expected {CHALLENGE_FORMAT:?})")]
     Format { found: String },

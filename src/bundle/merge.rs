@@ -20,7 +20,7 @@ use super::{BundleDigest, BundleError, BundleWriter};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MergeError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Bundle {
         path: String,
         #[source]

@@ -25,13 +25,13 @@ pub use reserves::{KeySource, Reserve};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignError {
-    #[error("{address}: {source}")]
+    #[error("{address}")]
     Device {
         address: String,
         #[source]
         source: DeviceError,
     },
-    #[error("opening the device: {0}")]
+    #[error("opening the device")]
     Open(#[source] DeviceError),
     #[error("reserves list line {line}: the device's key at {path} does not produce {address}; refusing to sign")]
     AddressMismatch {

@@ -320,7 +320,17 @@ fn check_default_policy_address(
     let Some((kind, account, change, index)) = default_policy_of(address, path) else {
         return Ok(());
     };
-    let account_xpub = btc::xpub(transport, &account, false).map_err(|e| device_err(reserve, e))?;
+    // A refusal names the row's own path, not the account path asked for here.
+    let account_xpub = btc::xpub(transport, &account, false).map_err(|e| {
+        let e = match e {
+            DeviceError::PathRefused { status, .. } => DeviceError::PathRefused {
+                path: format!("m/{path}"),
+                status,
+            },
+            other => other,
+        };
+        device_err(reserve, e)
+    })?;
     let policy = firmware_msgs::btc::WalletPolicy::single_key(
         kind,
         firmware_msgs::btc::KeyInfo::new(
