@@ -133,3 +133,27 @@ pub fn wallet_address(
         .map_err(|e| DeviceError::Protocol(e.to_string()))?;
     Ok(run_exchange(transport, exchange)?.0)
 }
+
+/// REGISTER_WALLET: the user reviews the policy on the device and approves it; the app answers
+/// the policy id and its HMAC, which every later use of the policy must present.
+pub fn register_wallet(
+    transport: &mut dyn Transport,
+    policy: &WalletPolicy,
+) -> Result<firmware_msgs::btc::RegisteredWallet, DeviceError> {
+    let exchange =
+        ops::register_wallet(policy).map_err(|e| DeviceError::Protocol(e.to_string()))?;
+    run_exchange(transport, exchange)
+}
+
+/// GET_WALLET_ADDRESS for a registered policy (with its HMAC).
+pub fn registered_wallet_address(
+    transport: &mut dyn Transport,
+    policy: &WalletPolicy,
+    hmac: &[u8; 32],
+    change: bool,
+    index: u32,
+) -> Result<String, DeviceError> {
+    let exchange = ops::get_wallet_address(policy, Some(hmac), change, index, false)
+        .map_err(|e| DeviceError::Protocol(e.to_string()))?;
+    Ok(run_exchange(transport, exchange)?.0)
+}

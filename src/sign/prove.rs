@@ -25,6 +25,9 @@ pub enum Session<'t> {
         transport: &'t mut (dyn Transport + Send),
         testnet: bool,
         fingerprint: [u8; 4],
+        /// Multisig policies registered on the device in this session (id -> HMAC), so the
+        /// user approves each policy once, not once per address.
+        registered: std::collections::HashMap<[u8; 32], [u8; 32]>,
     },
     Ethereum {
         transport: &'t mut (dyn Transport + Send),
@@ -50,6 +53,7 @@ impl<'t> Session<'t> {
                     transport,
                     testnet: app.testnet,
                     fingerprint,
+                    registered: std::collections::HashMap::new(),
                 })
             }
         }
@@ -123,8 +127,9 @@ impl<'t> Session<'t> {
             Session::Bitcoin {
                 transport,
                 fingerprint,
+                registered,
                 ..
-            } => prove_bitcoin(&mut **transport, *fingerprint, reserve, message),
+            } => prove_bitcoin(&mut **transport, *fingerprint, registered, reserve, message),
             Session::Ethereum { transport } => prove_ethereum(&mut **transport, reserve, message),
         }
     }
@@ -177,6 +182,7 @@ fn b64(bytes: &[u8]) -> String {
 fn prove_bitcoin(
     transport: &mut dyn Transport,
     fingerprint: [u8; 4],
+    registered: &mut std::collections::HashMap<[u8; 32], [u8; 32]>,
     reserve: &Reserve,
     message: &[u8],
 ) -> Result<Entry, SignError> {
@@ -197,6 +203,7 @@ fn prove_bitcoin(
             message,
         ),
         KeySource::Multisig(descriptor) => {
+            check_registered_multisig_address(transport, registered, reserve, descriptor)?;
             prove_multisig_share(transport, fingerprint, reserve, descriptor, message)
         }
     }
@@ -473,6 +480,93 @@ fn own_multisig_keys(descriptor: &str, fingerprint: [u8; 4]) -> Vec<(DerivationP
     found
 }
 
+/// The name under which porsign registers a multisig policy (shown on the device).
+const POLICY_NAME: &str = "porsign reserves";
+
+/// A concrete multisig descriptor such as `wsh(sortedmulti(2,[f/48'/0'/0'/2']xpub.../0/5,...))`
+/// as the Bitcoin app's wallet policy (`wsh(sortedmulti(2,@0/**,...))` and its keys), with the
+/// change and index of the descriptor's address. None when the descriptor is not of that form
+/// (keys without origin or xpub, different suffixes per key): then only the key check applies.
+fn multisig_policy(descriptor: &str) -> Option<(firmware_msgs::btc::WalletPolicy, bool, u32)> {
+    let text = descriptor.split('#').next()?;
+    let open = text.find("multi(")? + "multi(".len();
+    let close = open + text.get(open..)?.find(')')?;
+    let inner = text.get(open..close)?;
+    let mut parts = inner.split(',');
+    let threshold = parts.next()?;
+    let mut keys = Vec::new();
+    let mut suffix: Option<(&str, &str)> = None;
+    for key in parts {
+        let (rest, index) = key.rsplit_once('/')?;
+        let (base, change) = rest.rsplit_once('/')?;
+        if suffix.is_some_and(|s| s != (change, index)) {
+            return None;
+        }
+        suffix = Some((change, index));
+        keys.push(firmware_msgs::btc::KeyInfo::from_str(base).ok()?);
+    }
+    let (change, index) = suffix?;
+    let change = match change {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    let index: u32 = index.parse().ok()?;
+    let placeholders: Vec<String> = (0..keys.len()).map(|i| format!("@{i}/**")).collect();
+    let template = format!(
+        "{}{threshold},{}{}",
+        text.get(..open)?,
+        placeholders.join(","),
+        text.get(close..)?
+    );
+    let policy = firmware_msgs::btc::WalletPolicy::new(POLICY_NAME, template, keys).ok()?;
+    Some((policy, change, index))
+}
+
+/// Registers the multisig's policy on the device (the user approves it there, once per policy
+/// and session) and asks the app for the address; refuses if it is not the listed one.
+fn check_registered_multisig_address(
+    transport: &mut dyn Transport,
+    registered: &mut std::collections::HashMap<[u8; 32], [u8; 32]>,
+    reserve: &Reserve,
+    descriptor: &str,
+) -> Result<(), SignError> {
+    let Some((policy, change, index)) = multisig_policy(descriptor) else {
+        return Ok(());
+    };
+    let hmac = match registered.get(&policy.id()) {
+        Some(hmac) => *hmac,
+        None => {
+            let wallet =
+                btc::register_wallet(transport, &policy).map_err(|e| device_err(reserve, e))?;
+            if wallet.wallet_id != policy.id() {
+                return Err(host_check(
+                    reserve,
+                    "the device registered another policy than the one sent".into(),
+                ));
+            }
+            registered.insert(wallet.wallet_id, wallet.hmac);
+            wallet.hmac
+        }
+    };
+    let from_device = btc::registered_wallet_address(transport, &policy, &hmac, change, index)
+        .map_err(|e| device_err(reserve, e))?;
+    if crate::bundle::verify::canonical_address(Chain::Bitcoin, &from_device)
+        == crate::bundle::verify::canonical_address(Chain::Bitcoin, &reserve.address)
+    {
+        Ok(())
+    } else {
+        Err(SignError::AddressMismatch {
+            line: reserve.line,
+            address: reserve.address.clone(),
+            path: format!(
+                "the registered policy, change {}, index {index}",
+                u8::from(change)
+            ),
+        })
+    }
+}
+
 fn prove_multisig_share(
     transport: &mut dyn Transport,
     fingerprint: [u8; 4],
@@ -558,4 +652,28 @@ fn prove_ethereum(
     entry.pubkey = Some(hex::encode(&reply.public_key));
     entry.path = Some(format!("m/{path}"));
     Ok(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multisig_descriptor_becomes_the_apps_wallet_policy() {
+        let key = |a: u32| {
+            format!("[f5acc2fd/48'/0'/{a}'/2']xpub6Dg9Y1YV8vKUJaBjWVXyNYcwEbj9cMu6SmnANQaKKPeP2qJoj7YLwc9f6BAhcRsWMU6EmgFRPqWA6imwftveyAYX3CwDBv99BjwgHTAPKbS/1/7")
+        };
+        let d = format!("wsh(sortedmulti(2,{},{},{}))", key(0), key(1), key(2));
+        let (policy, change, index) = multisig_policy(&d).unwrap();
+        assert_eq!(
+            policy.descriptor_template(),
+            "wsh(sortedmulti(2,@0/**,@1/**,@2/**))"
+        );
+        assert_eq!(policy.keys().len(), 3);
+        assert_eq!((change, index), (true, 7));
+        // Keys at different positions cannot share one `/**` template.
+        let mixed = d.replacen("/1/7", "/0/7", 1);
+        assert!(multisig_policy(&mixed).is_none());
+        assert!(multisig_policy("wpkh(02aa)").is_none());
+    }
 }

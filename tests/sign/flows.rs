@@ -33,8 +33,24 @@ fn every_address_type_signs_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("b.jsonl");
     let list = reserves(&mixed_reserves_csv());
-    let s = run(&mut [auto(AppMode::Bitcoin)], &list, &out).unwrap();
+    let transcript = dir.path().join("session.json");
+    let recorded = porsign::device::Recorder::new(auto(AppMode::Bitcoin), &transcript, "test");
+    let s = run(&mut [Box::new(recorded)], &list, &out).unwrap();
     assert_eq!(s.signed, 5);
+    // The device itself derived the addresses: default policies for the single-key rows, and
+    // the multisig's policy registered (E1 02) and then asked for its address (E1 03).
+    let t = porsign::device::Transcript::load(&transcript).unwrap();
+    let sent = |prefix: &str| {
+        t.exchanges
+            .iter()
+            .filter(|x| x.command.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(sent("e102"), 1, "the multisig policy is registered once");
+    assert!(
+        sent("e103") >= 4,
+        "GET_WALLET_ADDRESS for each standard row and the multisig"
+    );
     assert!(!s.finished, "the Ethereum row is still owed");
     assert_eq!(
         s.left_for_others,
