@@ -80,3 +80,14 @@ impl BundleDigest {
         hex::encode(self.0.clone().finalize())
     }
 }
+
+impl From<crate::lines::LineError> for BundleError {
+    fn from(e: crate::lines::LineError) -> Self {
+        match e {
+            crate::lines::LineError::Io { line, source } => BundleError::Io { line, source },
+            crate::lines::LineError::TooLong { line, max } => {
+                BundleError::LineTooLong { line, max }
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@ use std::io::BufRead;
 
 use super::model::{Entry, Footer, Header, Line};
 use super::BundleError;
+use crate::lines::CappedLines;
 
 /// Longest line accepted. An entry with a 15-of-15 multisig script and its signatures is a few
 /// KiB; anything far larger is not a bundle line and must not be buffered without bound.
@@ -22,16 +23,14 @@ pub struct RawLine {
 
 /// Reads lines with a length cap, telling complete lines from a cut-off last line.
 pub struct LineReader<R> {
-    inner: R,
-    number: u64,
+    lines: CappedLines<R>,
     buf: Vec<u8>,
 }
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R) -> Self {
         LineReader {
-            inner,
-            number: 0,
+            lines: CappedLines::new(inner, MAX_LINE_LEN),
             buf: Vec::new(),
         }
     }
@@ -39,38 +38,10 @@ impl<R: BufRead> LineReader<R> {
     /// The next line, `Ok(None)` at end of file.
     pub fn next_line(&mut self) -> Result<Option<RawLine>, BundleError> {
         self.buf.clear();
-        self.number += 1;
-        let line = self.number;
-        // Read in steps so an endless line without '\n' is stopped at the cap.
-        loop {
-            let available = self
-                .inner
-                .fill_buf()
-                .map_err(|source| BundleError::Io { line, source })?;
-            if available.is_empty() {
-                break;
-            }
-            let (chunk, found_newline) = match available.iter().position(|&b| b == b'\n') {
-                Some(pos) => (available.get(..pos).unwrap_or_default(), true),
-                None => (available, false),
-            };
-            if self.buf.len() + chunk.len() > MAX_LINE_LEN {
-                return Err(BundleError::LineTooLong {
-                    line,
-                    max: MAX_LINE_LEN,
-                });
-            }
-            self.buf.extend_from_slice(chunk);
-            let consumed = chunk.len() + usize::from(found_newline);
-            self.inner.consume(consumed);
-            if found_newline {
-                return self.finish(line, true).map(Some);
-            }
+        match self.lines.read_into(&mut self.buf)? {
+            Some((line, complete)) => self.finish(line, complete).map(Some),
+            None => Ok(None),
         }
-        if self.buf.is_empty() {
-            return Ok(None);
-        }
-        self.finish(line, false).map(Some)
     }
 
     fn finish(&mut self, line: u64, complete: bool) -> Result<RawLine, BundleError> {

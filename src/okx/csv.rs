@@ -9,6 +9,7 @@ use std::io::BufRead;
 
 use super::amount::Amount;
 use super::OkxError;
+use crate::lines::CappedLines;
 
 /// Longest accepted line. OKX rows are a few hundred bytes; a longer line is not an OKX row,
 /// and the cap keeps memory bounded on hostile input.
@@ -16,64 +17,32 @@ pub const MAX_LINE: usize = 64 * 1024;
 
 /// Reads lines with a length cap, counting line numbers from 1.
 pub struct LineReader<R> {
-    inner: R,
-    line: u64,
+    lines: CappedLines<R>,
 }
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R) -> Self {
-        LineReader { inner, line: 0 }
+        LineReader {
+            lines: CappedLines::new(inner, MAX_LINE),
+        }
     }
 
     /// The number of the last line read.
     pub fn line(&self) -> u64 {
-        self.line
+        self.lines.line()
     }
 
     /// Appends the next line to `buf`, without its `\n` or `\r\n`. Returns its number, or None
     /// at the end of the input.
     pub fn read_into(&mut self, buf: &mut Vec<u8>) -> Result<Option<u64>, OkxError> {
         let start = buf.len();
-        let mut any = false;
-        loop {
-            let number = self.line + 1;
-            let chunk = match self.inner.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    return Err(OkxError::Io {
-                        line: number,
-                        source,
-                    })
-                }
-            };
-            if chunk.is_empty() {
-                if !any {
-                    return Ok(None);
-                }
-                break;
-            }
-            any = true;
-            let newline = chunk.iter().position(|&b| b == b'\n');
-            let take = newline.unwrap_or(chunk.len());
-            if buf.len() - start + take > MAX_LINE {
-                return Err(OkxError::LineTooLong {
-                    line: number,
-                    max: MAX_LINE,
-                });
-            }
-            buf.extend_from_slice(chunk.get(..take).unwrap_or_default());
-            let consumed = take + usize::from(newline.is_some());
-            self.inner.consume(consumed);
-            if newline.is_some() {
-                break;
-            }
-        }
-        if buf.last() == Some(&b'\r') {
+        let Some((number, _)) = self.lines.read_into(buf)? else {
+            return Ok(None);
+        };
+        if buf.len() > start && buf.last() == Some(&b'\r') {
             buf.pop();
         }
-        self.line += 1;
-        Ok(Some(self.line))
+        Ok(Some(number))
     }
 
     /// Reads the next line as a String (for the few header lines).

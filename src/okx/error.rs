@@ -53,6 +53,15 @@ pub enum OkxError {
     Exists { path: String },
 }
 
+impl From<crate::lines::LineError> for OkxError {
+    fn from(e: crate::lines::LineError) -> Self {
+        match e {
+            crate::lines::LineError::Io { line, source } => OkxError::Io { line, source },
+            crate::lines::LineError::TooLong { line, max } => OkxError::LineTooLong { line, max },
+        }
+    }
+}
+
 /// Why one detail row failed. Messages are lowercase and name the column or the value at fault.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
