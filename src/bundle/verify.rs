@@ -305,9 +305,13 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
                     } else {
                         outcome
                             .unwrap_or_else(|| check_entry(&entry, message))
-                            .and_then(|v| match seen.insert(duplicate_key(&entry), entry.index) {
-                                Some(first) => Err(EntryFailure::Duplicate { first }),
-                                None => Ok(v),
+                            .and_then(|v| {
+                                match seen
+                                    .insert(duplicate_key(entry.chain, &entry.address), entry.index)
+                                {
+                                    Some(first) => Err(EntryFailure::Duplicate { first }),
+                                    None => Ok(v),
+                                }
                             })
                     };
                     match outcome {
@@ -377,10 +381,10 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// Duplicate detection keys on a hash of the canonical address, so that memory stays small for
 /// millions of entries and two spellings of one address (bech32 case, EIP-55 case) still collide.
-fn duplicate_key(entry: &Entry) -> [u8; 16] {
-    let canonical = canonical_address(entry.chain, &entry.address);
+pub fn duplicate_key(chain: Chain, address: &str) -> [u8; 16] {
+    let canonical = canonical_address(chain, address);
     let mut h = Sha256::new();
-    h.update(entry.chain.as_str().as_bytes());
+    h.update(chain.as_str().as_bytes());
     h.update([0]);
     h.update(canonical.as_bytes());
     // 128 bits keep accidental collisions out of reach for any bundle size while halving the

@@ -20,6 +20,7 @@ use super::driver::{read_preamble, row_input};
 use super::utxo::{self, UtxoAddress};
 use super::OkxError;
 use crate::bundle::model::{Chain, Entry, Header, Scheme};
+use crate::bundle::verify::duplicate_key;
 use crate::bundle::{BundleError, BundleWriter, BUNDLE_FORMAT, BUNDLE_VERSION};
 
 /// Import settings.
@@ -145,26 +146,6 @@ fn entry(
     }
 }
 
-/// Duplicate key: the bundle verifier refuses an address listed twice, and OKX files list one
-/// EVM address once per token. 16 bytes of SHA-256 per address keep the set small.
-fn dup_key(chain: Chain, address: &str) -> [u8; 16] {
-    let canonical = match chain {
-        Chain::Ethereum => address.to_ascii_lowercase(),
-        Chain::Bitcoin if address.to_ascii_lowercase().starts_with("bc1") => {
-            address.to_ascii_lowercase()
-        }
-        Chain::Bitcoin => address.to_owned(),
-    };
-    let h = Sha256::new()
-        .chain_update(chain.as_str())
-        .chain_update([0])
-        .chain_update(canonical)
-        .finalize();
-    let mut out = [0u8; 16];
-    out.copy_from_slice(h.get(..16).unwrap_or(&[0u8; 16]));
-    out
-}
-
 /// Converts an OKX file into a new bundle at `output` (refuses to overwrite).
 pub fn import_okx<R: BufRead>(
     input: R,
@@ -237,7 +218,7 @@ pub fn import_okx<R: BufRead>(
                 continue;
             }
         };
-        if !seen.insert(dup_key(entry.chain, &entry.address)) {
+        if !seen.insert(duplicate_key(entry.chain, &entry.address)) {
             skip(
                 &mut report,
                 "address already imported (one entry per address)",
