@@ -9,6 +9,7 @@ pub mod challenge;
 pub mod cli;
 pub mod device;
 pub mod emulator;
+pub mod escape;
 pub mod lines;
 pub mod okx;
 pub mod scheme;

@@ -5,7 +5,6 @@
 //! of a 2-of-3 P2WSH multisig; B and C are the other cosigners. Every step goes through the same
 //! APDUs a real Ledger would see.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bitcoin::bip32::DerivationPath;
@@ -69,7 +68,7 @@ fn path(p: &str) -> DerivationPath {
 }
 
 fn say(text: &str) {
-    let _ = writeln!(std::io::stderr(), "demo: {text}");
+    super::output::diag(&format!("demo: {text}"));
 }
 
 pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {

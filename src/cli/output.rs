@@ -5,6 +5,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::Exit;
+use crate::escape;
 
 /// The version of every JSON document porsign prints. Bump on incompatible change.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -48,9 +49,11 @@ impl Output {
     }
 
     /// Prints a line of human output (ignored in JSON mode). A closed pipe is not an error.
+    /// Control characters and bidi overrides in it are shown as escapes: lines carry addresses
+    /// and reasons quoted from untrusted files (see [`crate::escape`]).
     pub fn line(&self, text: &str) {
         if !self.json {
-            let _ = writeln!(std::io::stdout().lock(), "{text}");
+            let _ = writeln!(std::io::stdout().lock(), "{}", escape::for_terminal(text));
         }
     }
 
@@ -66,13 +69,26 @@ impl Output {
         {
             obj.extend(body);
         }
-        let _ = writeln!(std::io::stdout().lock(), "{value}");
+        let _ = writeln!(std::io::stdout().lock(), "{}", escape::json_line(&value));
+    }
+}
+
+/// Prints one diagnostic line on stderr (progress notes, what the operator must do), escaped
+/// like [`Output::line`]. Multi-line notes are printed line by line, each escaped.
+pub fn diag(text: &str) {
+    let mut err = std::io::stderr().lock();
+    for line in text.split('\n') {
+        let _ = writeln!(err, "{}", escape::for_terminal(line));
     }
 }
 
 /// Prints an error once: on stderr for people, and as a JSON object on stdout under `--json`.
 pub fn report_error(err: &CliError, json: bool) {
-    let _ = writeln!(std::io::stderr().lock(), "porsign: error: {}", err.message);
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "porsign: error: {}",
+        escape::for_terminal(&err.message)
+    );
     if json {
         let doc = serde_json::json!({
             "type": "error",
@@ -81,6 +97,6 @@ pub fn report_error(err: &CliError, json: bool) {
             "exit_code": err.exit.code(),
             "message": err.message,
         });
-        let _ = writeln!(std::io::stdout().lock(), "{doc}");
+        let _ = writeln!(std::io::stdout().lock(), "{}", escape::json_line(&doc));
     }
 }

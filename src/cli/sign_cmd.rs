@@ -1,6 +1,5 @@
 //! `porsign sign`: sign the challenge with every reserve address the named devices hold.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -104,12 +103,11 @@ pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
         ));
     }
     // The operator compares this with the message shown on the device before approving.
-    let _ = writeln!(
-        std::io::stderr(),
+    super::output::diag(&format!(
         "porsign: challenge sha256 {}\nporsign: message: {}",
         challenge.message_sha256(),
         challenge.message
-    );
+    ));
     let timeout = Duration::from_secs(args.timeout);
     let mut transports: Vec<Box<dyn Transport + Send>> = Vec::new();
     for spec in &specs {
@@ -142,11 +140,7 @@ pub fn sign_with(
 ) -> Result<SignSummary, CliError> {
     let mut sessions = sign::open_sessions(transports).map_err(|e| sign_error(&e))?;
     for s in &sessions {
-        let _ = writeln!(
-            std::io::stderr(),
-            "porsign: signing with the {}",
-            s.describe()
-        );
+        super::output::diag(&format!("porsign: signing with the {}", s.describe()));
     }
     let (writer, _) =
         sign::open_bundle(output, challenge, custodian).map_err(|e| sign_error(&e))?;

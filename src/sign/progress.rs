@@ -46,7 +46,8 @@ impl Progress for Bar {
         self.0.set_length(total);
     }
     fn working_on(&self, address: &str) {
-        self.0.set_message(address.to_owned());
+        self.0
+            .set_message(crate::escape::for_terminal(address).into_owned());
     }
     fn advance(&self) {
         self.0.inc(1);
