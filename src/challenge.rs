@@ -51,6 +51,11 @@ pub enum ChallengeError {
     MessageMismatch,
 }
 
+/// A field that is present must hold a value: `null` is refused rather than read as absent.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
 /// The inputs of a new challenge, as given on the command line.
 #[derive(Clone, Debug)]
 pub struct ChallengeParams {
@@ -68,10 +73,18 @@ pub struct Challenge {
     pub version: u32,
     pub audit: String,
     pub period: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub auditor: Option<String>,
     /// A block hash (64 hex digits) that the challenge cannot predate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub anchor: Option<String>,
     /// Fresh randomness, lowercase hex.
     pub nonce: String,
@@ -142,36 +155,50 @@ impl Challenge {
     }
 
     /// Parses and fully checks a challenge file's text.
+    ///
+    /// The fields are parsed straight into the typed struct, never through an untyped map, so
+    /// that a repeated key (which a map would silently resolve to one of its values) and `null`
+    /// for an optional field are refused.
     pub fn from_json(text: &str) -> Result<Self, ChallengeError> {
-        // Read format and version first so a file of another kind or version gets that error,
-        // not a confusing one about some field.
-        let raw: serde_json::Value = serde_json::from_str(text).map_err(ChallengeError::Json)?;
-        let format = raw.get("format").and_then(|v| v.as_str()).unwrap_or("");
-        if format != CHALLENGE_FORMAT {
-            return Err(ChallengeError::Format {
-                found: format.to_owned(),
-            });
+        let challenge: Challenge = match serde_json::from_str(text) {
+            Ok(c) => c,
+            // Name a file of another kind or version as such, not by some field it lacks.
+            Err(e) => return Err(Self::kind_error(text).unwrap_or(ChallengeError::Json(e))),
+        };
+        if let Some(e) = Self::kind_error(text) {
+            return Err(e);
         }
-        match raw.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(CHALLENGE_VERSION) => {}
-            Some(v) => {
-                return Err(ChallengeError::Version {
-                    found: u32::try_from(v).unwrap_or(u32::MAX),
-                })
-            }
-            None => {
-                return Err(ChallengeError::Field {
-                    field: "version",
-                    reason: "missing or not a number".into(),
-                })
-            }
-        }
-        let challenge: Challenge = serde_json::from_value(raw).map_err(ChallengeError::Json)?;
         challenge.validate_fields()?;
         if challenge.message != challenge.build_message() {
             return Err(ChallengeError::MessageMismatch);
         }
         Ok(challenge)
+    }
+
+    /// The format or version error of a JSON text that is not a challenge of this version.
+    fn kind_error(text: &str) -> Option<ChallengeError> {
+        #[derive(Deserialize)]
+        struct Kind {
+            format: Option<serde_json::Value>,
+            version: Option<serde_json::Value>,
+        }
+        let kind: Kind = serde_json::from_str(text).ok()?;
+        let format = kind.format.as_ref().and_then(|v| v.as_str()).unwrap_or("");
+        if format != CHALLENGE_FORMAT {
+            return Some(ChallengeError::Format {
+                found: format.to_owned(),
+            });
+        }
+        match kind.version.as_ref().map(|v| v.as_u64()) {
+            Some(Some(v)) if v == u64::from(CHALLENGE_VERSION) => None,
+            Some(Some(v)) => Some(ChallengeError::Version {
+                found: u32::try_from(v).unwrap_or(u32::MAX),
+            }),
+            _ => Some(ChallengeError::Field {
+                field: "version",
+                reason: "missing or not a number".into(),
+            }),
+        }
     }
 
     /// Reads a challenge file.
@@ -385,5 +412,29 @@ mod tests {
             Challenge::from_json(&other),
             Err(ChallengeError::Format { .. })
         ));
+    }
+
+    #[test]
+    fn repeated_keys_and_nulls_are_refused() {
+        let c = Challenge::from_parts(params(), &[7u8; 32], "2026-11-25T00:00:00Z".into()).unwrap();
+        let json = c.to_json();
+        assert!(Challenge::from_json(&json).is_ok());
+        // A second `message` after the real one: a map-based reader kept the last value.
+        let twice = json.replacen(
+            "\"message\"",
+            "\"message\": \"porsign proof-of-reserves challenge v1 audit=OTHER\",\n  \"message\"",
+            1,
+        );
+        let err = Challenge::from_json(&twice).unwrap_err();
+        assert!(err.to_string().contains("not valid JSON"), "{err}");
+        let source = std::error::Error::source(&err).map(|s| s.to_string());
+        assert!(
+            source
+                .as_deref()
+                .is_some_and(|s| s.contains("duplicate field `message`")),
+            "{source:?}"
+        );
+        let null_anchor = json.replacen("\"nonce\"", "\"anchor\": null,\n  \"nonce\"", 1);
+        assert!(Challenge::from_json(&null_anchor).is_err());
     }
 }

@@ -1,8 +1,10 @@
 //! The lines of a bundle v1 file, as serde types.
 //!
 //! A bundle is JSON Lines: one `header`, then one `entry` per reserve address, then one `footer`.
-//! Every line is a JSON object whose `type` field says which of the three it is. Unknown fields
-//! are refused: a verifier must not silently ignore something a reader might take as attested.
+//! Every line is a JSON object whose `type` field says which of the three it is. Unknown fields,
+//! repeated keys and `null` values are refused (see `reader::decode_line`, the only way lines
+//! are read): a verifier must not silently ignore, or pick among, things a reader might take as
+//! attested.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,8 +14,7 @@ pub const BUNDLE_FORMAT: &str = "porsign-bundle";
 pub const BUNDLE_VERSION: u32 = 1;
 
 /// The first line: what the bundle is and what every entry signed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Header {
     pub format: String,
     pub version: u32,
@@ -47,8 +48,7 @@ impl Chain {
 }
 
 /// One reserve address and the proof that its key signed the challenge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// Position of the entry, from 0, in file order.
     pub index: u64,
@@ -62,28 +62,27 @@ pub struct Entry {
     /// One signature for single-key schemes; one per signing cosigner for multisig.
     pub signatures: Vec<String>,
     /// Public key (hex) the signature must come from, where the scheme checks it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pubkey: Option<String>,
     /// Redeem or witness script (hex) for multisig.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub script: Option<String>,
     /// An output descriptor with concrete keys that must produce `address`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub descriptor: Option<String>,
     /// BIP-32 derivation path of the key on the signer (informational).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Master key fingerprint of the signer, 8 hex digits (informational).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     /// Amount held, a decimal string in the chain's main unit (BTC, ETH).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
 }
 
 /// The last line: lets a verifier detect truncation and dropped or edited entries.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Footer {
     /// How many entry lines precede the footer.
     pub entries: u64,

@@ -122,10 +122,7 @@ pub fn run(out: &Output, args: BenchBundleArgs) -> Result<Exit, CliError> {
     let start = Instant::now();
     let report = verify_bundle(
         std::io::BufReader::with_capacity(1 << 20, file),
-        &VerifyOptions {
-            expected_message: MESSAGE.into(),
-            now: time::OffsetDateTime::now_utc(),
-        },
+        &VerifyOptions::new(MESSAGE),
     );
     let verify_seconds = start.elapsed().as_secs_f64();
     let peak = if reset { peak_rss_kib() } else { None };

@@ -191,10 +191,7 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     let file = std::fs::File::open(&bundle).map_err(fail)?;
     let report = verify_bundle(
         std::io::BufReader::new(file),
-        &VerifyOptions {
-            expected_message: challenge.message.clone(),
-            now: time::OffsetDateTime::now_utc(),
-        },
+        &VerifyOptions::new(challenge.message.clone()),
     )
     .map_err(|e| CliError::new(Exit::Internal, &e))?;
     let ok = report.all_valid();

@@ -120,6 +120,10 @@ pub struct VerifyArgs {
     /// OKX files: how many failed rows the JSON report lists (all are printed in text mode).
     #[arg(long, default_value_t = 1000)]
     pub max_failures: usize,
+    /// Bundles, with --json: leave out the per-entry results (counts, totals and failures
+    /// only), for very large bundles.
+    #[arg(long)]
+    pub summary_only: bool,
 }
 
 /// `--format` of `porsign verify`.

@@ -26,10 +26,9 @@ pub fn ledger_lines() -> Vec<String> {
 }
 
 pub fn options(message: &str) -> VerifyOptions {
-    VerifyOptions {
-        expected_message: message.to_owned(),
-        now: time::macros::datetime!(2026-11-25 12:00 UTC),
-    }
+    let mut opts = VerifyOptions::new(message);
+    opts.now = time::macros::datetime!(2026-11-25 12:00 UTC);
+    opts
 }
 
 /// Verifies lines joined as a file; panics on an unusable-input error.

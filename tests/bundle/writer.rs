@@ -3,29 +3,25 @@
 
 use std::io::Write;
 
-use porsign::bundle::{BundleError, BundleWriter, Entry, Header};
+use porsign::bundle::reader::decode_line;
+use porsign::bundle::{BundleError, BundleWriter, Entry, Header, Line};
 
 use super::*;
 
 fn header() -> Header {
-    let h: serde_json::Value = serde_json::from_str(&ledger_lines()[0]).unwrap();
-    let mut map = h.as_object().unwrap().clone();
-    map.remove("type");
-    serde_json::from_value(serde_json::Value::Object(map)).unwrap()
+    match decode_line(1, &ledger_lines()[0]).unwrap() {
+        Line::Header(h) => h,
+        other => panic!("line 1 is not a header: {other:?}"),
+    }
 }
 
 fn entries() -> Vec<Entry> {
     let lines = ledger_lines();
     lines[1..lines.len() - 1]
         .iter()
-        .map(|l| {
-            let mut map = serde_json::from_str::<serde_json::Value>(l)
-                .unwrap()
-                .as_object()
-                .unwrap()
-                .clone();
-            map.remove("type");
-            serde_json::from_value(serde_json::Value::Object(map)).unwrap()
+        .map(|l| match decode_line(2, l).unwrap() {
+            Line::Entry(e) => e,
+            other => panic!("not an entry: {other:?}"),
         })
         .collect()
 }

@@ -85,10 +85,7 @@ pub fn verify_file(path: &Path, challenge: &Challenge) -> Report {
     let file = std::fs::File::open(path).unwrap();
     verify_bundle(
         std::io::BufReader::new(file),
-        &VerifyOptions {
-            expected_message: challenge.message.clone(),
-            now: time::OffsetDateTime::now_utc(),
-        },
+        &VerifyOptions::new(challenge.message.clone()),
     )
     .unwrap()
 }

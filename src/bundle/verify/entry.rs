@@ -1,0 +1,370 @@
+//! Checking one entry against the challenge message: pure functions, no I/O and no shared
+//! state, so entries are checked on all cores.
+
+use std::str::FromStr;
+
+use super::super::model::{Chain, Entry, Scheme};
+use super::report::EntryFailure;
+use crate::scheme::{self, BitcoinNetwork, EthAddress};
+
+/// What a valid entry proved, for the summary and `--json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// e.g. `p2wpkh`, `bip322 simple`, `2-of-3`, `eip191`.
+    pub detail: String,
+}
+
+/// Verifies one entry against the message. Pure: no I/O, no shared state, so entries can be
+/// checked in parallel.
+pub fn check_entry(entry: &Entry, message: &[u8]) -> Result<Verified, EntryFailure> {
+    let scheme = Scheme::parse(&entry.scheme)
+        .ok_or_else(|| EntryFailure::UnknownScheme(entry.scheme.clone()))?;
+    if scheme.chain() != entry.chain {
+        return Err(EntryFailure::ChainMismatch {
+            scheme,
+            expected: scheme.chain().as_str(),
+            found: entry.chain.as_str(),
+        });
+    }
+    check_informational_fields(entry)?;
+    match entry.chain {
+        Chain::Bitcoin => check_bitcoin_entry(entry, scheme, message),
+        Chain::Ethereum => check_ethereum_entry(entry, scheme, message),
+    }
+}
+
+fn check_bitcoin_entry(
+    entry: &Entry,
+    scheme: Scheme,
+    message: &[u8],
+) -> Result<Verified, EntryFailure> {
+    let network = parse_bitcoin_network(&entry.network)?;
+    let address =
+        scheme::parse_btc_address(&entry.address, network).map_err(EntryFailure::Address)?;
+    let descriptor = entry
+        .descriptor
+        .as_deref()
+        .map(|d| parse_descriptor(d, &address, network))
+        .transpose()?;
+    match scheme {
+        Scheme::Bip137 => {
+            forbid(entry.script.is_some(), "script", scheme)?;
+            let signature = single_signature(entry, scheme)?;
+            let matched = scheme::bip137::verify(message, &address, signature)
+                .map_err(EntryFailure::Signature)?;
+            if let Some(pubkey) = &entry.pubkey {
+                check_bitcoin_pubkey(pubkey, &matched.pubkey)?;
+            }
+            Ok(Verified {
+                detail: serde_json::to_value(matched.address_type)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            })
+        }
+        Scheme::Bip322 => {
+            forbid(entry.script.is_some(), "script", scheme)?;
+            forbid(entry.pubkey.is_some(), "pubkey", scheme)?;
+            let signature = single_signature(entry, scheme)?;
+            let variant = scheme::bip322::verify(message, &address, signature)
+                .map_err(EntryFailure::Signature)?;
+            Ok(Verified {
+                detail: format!("bip322 {variant:?}").to_lowercase(),
+            })
+        }
+        Scheme::Bip137Multisig => {
+            forbid(entry.pubkey.is_some(), "pubkey", scheme)?;
+            if entry.signatures.is_empty() {
+                return Err(EntryFailure::SignatureCount {
+                    scheme,
+                    expected: "at least one",
+                    found: 0,
+                });
+            }
+            let script = match (&entry.script, &descriptor) {
+                (Some(hex_script), from_descriptor) => {
+                    let bytes = hex::decode(hex_script).map_err(|e| EntryFailure::BadField {
+                        field: "script",
+                        reason: format!("not hex: {e}"),
+                    })?;
+                    let script = bitcoin::ScriptBuf::from_bytes(bytes);
+                    if let Some(Some(d)) = from_descriptor {
+                        if d != &script {
+                            return Err(EntryFailure::BadField {
+                                field: "script",
+                                reason: "differs from the descriptor's script".into(),
+                            });
+                        }
+                    }
+                    script
+                }
+                (None, Some(Some(d))) => d.clone(),
+                (None, _) => {
+                    return Err(EntryFailure::MissingField {
+                        field: "script",
+                        scheme,
+                    })
+                }
+            };
+            let signatures: Vec<&str> = entry.signatures.iter().map(String::as_str).collect();
+            let matched = scheme::multisig::verify(message, &address, &script, &signatures)
+                .map_err(EntryFailure::Signature)?;
+            // The threshold already counts each key once; an entry that lists a key's signature
+            // twice is still malformed, and a strict verifier says so.
+            if matched.signers.len() != signatures.len() {
+                return Err(EntryFailure::RepeatedSigner {
+                    signatures: signatures.len(),
+                    distinct: matched.signers.len(),
+                });
+            }
+            Ok(Verified {
+                detail: format!("{}-of-{}", matched.threshold, matched.keys),
+            })
+        }
+        Scheme::Eip191 | Scheme::Eip191Keccak => unreachable_chain(scheme),
+    }
+}
+
+fn check_ethereum_entry(
+    entry: &Entry,
+    scheme: Scheme,
+    message: &[u8],
+) -> Result<Verified, EntryFailure> {
+    if entry.network != "mainnet" {
+        return Err(EntryFailure::Network(entry.network.clone()));
+    }
+    forbid(entry.script.is_some(), "script", scheme)?;
+    forbid(entry.descriptor.is_some(), "descriptor", scheme)?;
+    let address = EthAddress::from_str(&entry.address).map_err(EntryFailure::Address)?;
+    if let Some(pubkey) = &entry.pubkey {
+        check_ethereum_pubkey(pubkey, &address)?;
+    }
+    let signature = single_signature(entry, scheme)?;
+    let verified = match scheme {
+        Scheme::Eip191 => scheme::eip191::verify(message, &address, signature),
+        Scheme::Eip191Keccak => scheme::eip191::verify_keccak_variant(message, &address, signature),
+        _ => return unreachable_chain(scheme),
+    };
+    verified.map_err(EntryFailure::Signature)?;
+    Ok(Verified {
+        detail: scheme.as_str().to_owned(),
+    })
+}
+
+/// `check_entry` has already matched scheme and chain; this keeps the match exhaustive without
+/// a panic path.
+fn unreachable_chain(scheme: Scheme) -> Result<Verified, EntryFailure> {
+    Err(EntryFailure::ChainMismatch {
+        scheme,
+        expected: scheme.chain().as_str(),
+        found: "another chain",
+    })
+}
+
+/// The `pubkey` of a Bitcoin entry must be the signing key written exactly as the address
+/// commits to it: lowercase hex, compressed (33 bytes) or uncompressed (65 bytes) as the
+/// address hashes it. The same curve point in the other form is another public key to every
+/// Bitcoin script, so it is refused, as is `0x` or uppercase hex.
+fn check_bitcoin_pubkey(written: &str, signer: &bitcoin::PublicKey) -> Result<(), EntryFailure> {
+    let expected = signer.to_string();
+    if written == expected {
+        return Ok(());
+    }
+    let form = |compressed: bool| {
+        if compressed {
+            "compressed"
+        } else {
+            "uncompressed"
+        }
+    };
+    Err(match bitcoin::PublicKey::from_str(written) {
+        Ok(given) if given.inner == signer.inner && given.compressed != signer.compressed => {
+            EntryFailure::BadField {
+                field: "pubkey",
+                reason: format!(
+                    "the signing key written in {} form; the address commits to its {} form {expected}",
+                    form(given.compressed),
+                    form(signer.compressed)
+                ),
+            }
+        }
+        Ok(given) if given == *signer => EntryFailure::BadField {
+            field: "pubkey",
+            reason: format!("must be lowercase hex without a prefix: {expected}"),
+        },
+        Ok(_) => EntryFailure::PubkeyMismatch {
+            pubkey: written.to_owned(),
+            signer: expected,
+        },
+        Err(e) => EntryFailure::BadField {
+            field: "pubkey",
+            reason: format!("{written:?} is not a public key in lowercase hex: {e}"),
+        },
+    })
+}
+
+/// The `pubkey` of an Ethereum entry: the 65-byte uncompressed key (`04` + X + Y) in lowercase
+/// hex without `0x`, as the Ethereum app returns it and as the address hashes it (X + Y). The
+/// same point written compressed is refused (one written form per key, as for Bitcoin).
+fn check_ethereum_pubkey(written: &str, address: &EthAddress) -> Result<(), EntryFailure> {
+    let bad = |reason: String| EntryFailure::BadField {
+        field: "pubkey",
+        reason,
+    };
+    let bytes = hex::decode(written).map_err(|e| bad(format!("{written:?} is not hex: {e}")))?;
+    let key = secp256k1::PublicKey::from_slice(&bytes)
+        .map_err(|e| bad(format!("not a secp256k1 public key: {e}")))?;
+    let canonical = hex::encode(key.serialize_uncompressed());
+    if EthAddress::from_public_key(&key) != *address {
+        return Err(EntryFailure::PubkeyMismatch {
+            pubkey: written.to_owned(),
+            signer: format!("the key of {address}"),
+        });
+    }
+    if written != canonical {
+        return Err(bad(format!(
+            "must be the uncompressed key in lowercase hex without a prefix: {canonical}"
+        )));
+    }
+    Ok(())
+}
+
+fn parse_bitcoin_network(network: &str) -> Result<BitcoinNetwork, EntryFailure> {
+    serde_json::from_value(serde_json::Value::String(network.to_owned()))
+        .map_err(|_| EntryFailure::Network(network.to_owned()))
+}
+
+/// Parses a descriptor with concrete keys, requires it to produce `address`, and returns the
+/// script it commits to for script-hash outputs (None for single-key outputs).
+fn parse_descriptor(
+    text: &str,
+    address: &bitcoin::Address,
+    network: BitcoinNetwork,
+) -> Result<Option<bitcoin::ScriptBuf>, EntryFailure> {
+    use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
+    let bad = |reason: String| EntryFailure::BadField {
+        field: "descriptor",
+        reason,
+    };
+    let parsed =
+        Descriptor::<DescriptorPublicKey>::from_str(text).map_err(|e| bad(e.to_string()))?;
+    if parsed.has_wildcard() {
+        return Err(bad(
+            "names a range (has a wildcard); an entry needs one address".into(),
+        ));
+    }
+    let definite = parsed
+        .at_derivation_index(0)
+        .map_err(|e| bad(e.to_string()))?;
+    let concrete = definite
+        .derived_descriptor(bitcoin::secp256k1::SECP256K1)
+        .map_err(|e| bad(e.to_string()))?;
+    let produced = concrete
+        .address(bitcoin_network(network))
+        .map_err(|e| bad(e.to_string()))?;
+    if &produced != address {
+        return Err(EntryFailure::DescriptorMismatch {
+            produced: produced.to_string(),
+        });
+    }
+    Ok(concrete.explicit_script().ok().filter(|s| {
+        // explicit_script is the output script for single-key descriptors; only a script that
+        // differs from the output script is a redeem/witness script.
+        s != &address.script_pubkey()
+    }))
+}
+
+/// The bitcoin crate's network for address encoding. Testnet and signet share encodings.
+pub fn bitcoin_network(network: BitcoinNetwork) -> bitcoin::Network {
+    match network {
+        BitcoinNetwork::Mainnet => bitcoin::Network::Bitcoin,
+        BitcoinNetwork::Testnet => bitcoin::Network::Testnet,
+        BitcoinNetwork::Signet => bitcoin::Network::Signet,
+        BitcoinNetwork::Regtest => bitcoin::Network::Regtest,
+    }
+}
+
+fn forbid(present: bool, field: &'static str, scheme: Scheme) -> Result<(), EntryFailure> {
+    if present {
+        Err(EntryFailure::UncheckedField { field, scheme })
+    } else {
+        Ok(())
+    }
+}
+
+fn single_signature(entry: &Entry, scheme: Scheme) -> Result<&str, EntryFailure> {
+    match entry.signatures.as_slice() {
+        [one] => Ok(one.as_str()),
+        other => Err(EntryFailure::SignatureCount {
+            scheme,
+            expected: "exactly one",
+            found: other.len(),
+        }),
+    }
+}
+
+/// `path`, `fingerprint` and `amount` are not signed, but they must be well-formed: a verifier
+/// that passes garbage in them would lend it credibility.
+fn check_informational_fields(entry: &Entry) -> Result<(), EntryFailure> {
+    if let Some(path) = &entry.path {
+        bitcoin::bip32::DerivationPath::from_str(path).map_err(|e| EntryFailure::BadField {
+            field: "path",
+            reason: e.to_string(),
+        })?;
+    }
+    if let Some(fpr) = &entry.fingerprint {
+        let ok = fpr.len() == 8 && fpr.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !ok {
+            return Err(EntryFailure::BadField {
+                field: "fingerprint",
+                reason: format!("{fpr:?} is not 8 lowercase hex digits"),
+            });
+        }
+    }
+    if let Some(amount) = &entry.amount {
+        check_amount(amount)?;
+    }
+    Ok(())
+}
+
+/// A non-negative decimal with at most 18 fractional digits (wei precision), no sign, no
+/// exponent: amounts are summed by auditors and must not be ambiguous.
+pub fn check_amount(amount: &str) -> Result<(), EntryFailure> {
+    let bad = || EntryFailure::BadField {
+        field: "amount",
+        reason: format!("{amount:?} is not a non-negative decimal with at most 18 decimals"),
+    };
+    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || int.len() > 30 || !digits(int) || !digits(frac) || frac.len() > 18 {
+        return Err(bad());
+    }
+    if amount.contains('.') && frac.is_empty() {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_plain_decimals() {
+        for good in ["0", "1.5", "10.000000000000000001", "123456789"] {
+            assert!(check_amount(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "-1",
+            "1.",
+            ".5",
+            "1e3",
+            "1.0000000000000000001",
+            "1,5",
+            " 1",
+        ] {
+            assert!(check_amount(bad).is_err(), "{bad}");
+        }
+    }
+}
