@@ -262,5 +262,12 @@ pub fn check_header_kind(header: &Header) -> Result<(), BundleError> {
             found: header.version,
         });
     }
+    if header.custodian.is_empty() {
+        return Err(BundleError::Field {
+            line: 1,
+            field: "custodian".into(),
+            reason: "is empty: a bundle names who holds the reserves".into(),
+        });
+    }
     Ok(())
 }

@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use crate::util::fixture;
 
+mod untrusted;
+
 pub fn porsign(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_porsign"))
         .args(args)

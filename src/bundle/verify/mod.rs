@@ -286,10 +286,20 @@ fn check_header(header: &Header, expected_sha: &str, opts: &VerifyOptions) -> Ve
             found_sha256: own_sha,
         });
     }
-    match time::OffsetDateTime::parse(
+    // RFC 3339 allows a lowercase `t` and `z`; the schema (and so porsign) writes them upper.
+    let parsed = time::OffsetDateTime::parse(
         &header.created_at,
         &time::format_description::well_known::Rfc3339,
-    ) {
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|t| {
+        if header.created_at.contains(['t', 'z']) {
+            Err("`T` and `Z` are written uppercase".to_owned())
+        } else {
+            Ok(t)
+        }
+    });
+    match parsed {
         Ok(t) if t > opts.now + MAX_FUTURE_SKEW => failures.push(EntryFailure::CreatedAt(format!(
             "{} is in the future",
             header.created_at
