@@ -16,6 +16,7 @@ fn path(text: &str) -> Bip32Path {
 }
 
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn ledger_apdu_examples_byte_exact() {
     let Some(file) = shared_file("research/vectors/ledger-apdu-examples.json") else {
         return;
@@ -104,6 +105,7 @@ fn long_message(vectors: &serde_json::Value) -> String {
 }
 
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn real_device_sign_message_signatures() {
     let Some(file) = shared_file("research/vectors/ledger-app-bitcoin-sign-message-vectors.json")
     else {

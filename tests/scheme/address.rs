@@ -153,6 +153,7 @@ fn network_serde_is_lowercase() {
 }
 
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn eth_addresses_from_vectors_roundtrip_eip55() {
     let Some(v) = crate::util::shared_json("research/vectors/eip191-personal-sign-vectors.json")
     else {

@@ -14,6 +14,7 @@ fn addr(a: &str, n: BitcoinNetwork) -> bitcoin::Address {
 }
 
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn bitcoin_core_vectors() {
     let Some(v) =
         crate::util::shared_json("research/vectors/bitcoin-core-signmessage-vectors.json")
@@ -114,6 +115,7 @@ fn core_signature_also_proves_segwit_addresses_of_the_same_key() {
 }
 
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn ledger_app_vectors_header_31_32_on_every_type() {
     let Some(v) =
         crate::util::shared_json("research/vectors/ledger-app-bitcoin-sign-message-vectors.json")

@@ -43,6 +43,7 @@ fn high_s_twin(sig_hex: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn ethers_and_eth_account_vectors() {
     let Some(v) = crate::util::shared_json("research/vectors/eip191-personal-sign-vectors.json")
     else {
@@ -91,6 +92,7 @@ fn ethers_and_eth_account_vectors() {
 }
 
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn hash_only_vectors() {
     let Some(v) = crate::util::shared_json("research/vectors/eip191-personal-sign-vectors.json")
     else {
