@@ -11,6 +11,7 @@ mod devices_cmd;
 pub mod emulate_cmd;
 pub mod exit;
 mod okx_cmd;
+mod okx_report;
 mod output;
 pub mod sign_cmd;
 mod verify_cmd;
@@ -120,6 +121,14 @@ pub struct VerifyArgs {
     /// OKX files: how many failed rows the JSON report lists (all are printed in text mode).
     #[arg(long, default_value_t = 1000)]
     pub max_failures: usize,
+    /// OKX files: accept rows proven only by owner keys (eoa1/eoa2 of contracts and staking
+    /// validators, Aptos authentication keys); they stay totalled apart from proven rows.
+    #[arg(long)]
+    pub accept_owner_attested: bool,
+    /// OKX files: accept that a status column leaves verified rows out (OKX counts status 5
+    /// only); the excluded rows are still listed.
+    #[arg(long)]
+    pub accept_status_excluded: bool,
 }
 
 /// `--format` of `porsign verify`.
