@@ -135,16 +135,15 @@ fn auditor_with_status(status: &str, corrupt: bool) -> String {
 fn status_rows_are_verified_and_exclusions_fail_unless_accepted() {
     let dir = tempfile::tempdir().unwrap();
     write(&dir, "bad.csv", &auditor_with_status("4", true));
-    let o = porsign(
-        &["verify", "bad.csv", "--accept-status-excluded"],
-        dir.path(),
-    );
-    let s = out(&o);
-    assert_eq!(o.status.code(), Some(1), "{s}");
-    assert!(
-        s.contains("FAIL line 3 USDT (TRX) TJTc3g4AuDoPxCFmTbcTJEmQwhFrTnJGNR"),
-        "{s}"
-    );
+    for flags in [&[][..], &["--accept-status-excluded"][..]] {
+        let o = porsign(&[&["verify", "bad.csv"][..], flags].concat(), dir.path());
+        let s = out(&o);
+        assert_eq!(o.status.code(), Some(1), "{flags:?}: {s}");
+        assert!(
+            s.contains("FAIL line 3 USDT (TRX) TJTc3g4AuDoPxCFmTbcTJEmQwhFrTnJGNR"),
+            "{s}"
+        );
+    }
     write(&dir, "ex.csv", &auditor_with_status("4", false));
     let o = porsign(&["verify", "ex.csv"], dir.path());
     let s = out(&o);
