@@ -142,17 +142,15 @@ fn print_notes(out: &Output, report: &Report) {
             |c| c.owner_attested,
             |c| c.amount_owner_attested.as_deref(),
         );
-        if report.accept_owner_attested {
-            out.line(&format!(
-                "ACCEPTED (--accept-owner-attested): {} rows rest on owner claims ({amounts}); their signatures prove the owners' keys, not that the owners control the listed addresses",
+        print_set_apart(
+            out,
+            (report.accept_owner_attested, "--accept-owner-attested"),
+            &format!(
+                "{} rows rest on owner claims ({amounts})",
                 report.owner_attested
-            ));
-        } else {
-            out.line(&format!(
-                "NOT ACCEPTED: {} rows rest on owner claims ({amounts}): their signatures prove the owners' keys (eoa1/eoa2, aptos authentication keys), not the listed addresses; --accept-owner-attested accepts them",
-                report.owner_attested
-            ));
-        }
+            ),
+            "their signatures prove the owners' keys (eoa1/eoa2, aptos authentication keys), not that the owners control the listed addresses",
+        );
     }
     if report.status_excluded > 0 {
         let amounts = per_coin(
@@ -160,20 +158,15 @@ fn print_notes(out: &Output, report: &Report) {
             |c| c.status_excluded,
             |c| c.amount_status_excluded.as_deref(),
         );
-        let verdict = if report.accept_status_excluded {
-            "ACCEPTED (--accept-status-excluded)"
-        } else {
-            "NOT ACCEPTED"
-        };
-        out.line(&format!(
-            "{verdict}: {} verified rows are left out by their status column ({amounts}) and not counted{}",
-            report.status_excluded,
-            if report.accept_status_excluded {
-                ""
-            } else {
-                "; --accept-status-excluded accepts the exclusion"
-            }
-        ));
+        print_set_apart(
+            out,
+            (report.accept_status_excluded, "--accept-status-excluded"),
+            &format!(
+                "{} verified rows are left out by their status column ({amounts})",
+                report.status_excluded
+            ),
+            "okx counts only rows of status 5; they are not counted",
+        );
     }
     let accepted_owner = if report.accept_owner_attested {
         report.owner_attested
@@ -190,6 +183,15 @@ fn print_notes(out: &Output, report: &Report) {
         out.line(&format!(
             "NOTE: {omitted} more rows are not kept in the report's lists (--max-failures)"
         ));
+    }
+}
+
+/// A line about rows set apart from the proven ones: accepted by `flag`, or failing the file.
+fn print_set_apart(out: &Output, (accepted, flag): (bool, &str), what: &str, why: &str) {
+    if accepted {
+        out.line(&format!("ACCEPTED ({flag}): {what}; {why}"));
+    } else {
+        out.line(&format!("NOT ACCEPTED: {what}: {why}; {flag} accepts them"));
     }
 }
 

@@ -381,42 +381,33 @@ impl<'c> Judge<'c> {
                     report.duplicates += 1;
                 }
             }
-            RowClass::OwnerAttested => {
-                report.owner_attested += 1;
-                let note = RowNote {
-                    line: o.line,
-                    coin: coin.to_owned(),
-                    address: address.to_owned(),
-                    amount,
-                    reason: OWNER_NOTE.to_owned(),
-                };
-                (self.on_row)(RowEvent::OwnerAttested(&note));
-                keep(
-                    &mut report.owner_attested_rows,
-                    &mut report.owner_attested_rows_omitted,
-                    note,
-                    self.max_listed,
-                );
-            }
-            RowClass::StatusExcluded => {
-                report.status_excluded += 1;
-                let note = RowNote {
-                    line: o.line,
-                    coin: coin.to_owned(),
-                    address: address.to_owned(),
-                    amount,
-                    reason: format!(
-                        "status {:?}: okx counts only rows of status 5 (the row's signatures verified)",
-                        o.excluded_status.unwrap_or_default()
+            RowClass::OwnerAttested | RowClass::StatusExcluded => {
+                let owner = class == RowClass::OwnerAttested;
+                let reason = match o.excluded_status {
+                    Some(status) if !owner => format!(
+                        "status {status:?}: okx counts only rows of status 5 (the row's signatures verified)"
                     ),
+                    _ => OWNER_NOTE.to_owned(),
                 };
-                (self.on_row)(RowEvent::StatusExcluded(&note));
-                keep(
-                    &mut report.status_excluded_rows,
-                    &mut report.status_excluded_rows_omitted,
-                    note,
-                    self.max_listed,
-                );
+                let note = RowNote {
+                    line: o.line,
+                    coin: coin.to_owned(),
+                    address: address.to_owned(),
+                    amount,
+                    reason,
+                };
+                let max = self.max_listed;
+                if owner {
+                    report.owner_attested += 1;
+                    (self.on_row)(RowEvent::OwnerAttested(&note));
+                    let list = &mut report.owner_attested_rows;
+                    keep(list, &mut report.owner_attested_rows_omitted, note, max);
+                } else {
+                    report.status_excluded += 1;
+                    (self.on_row)(RowEvent::StatusExcluded(&note));
+                    let list = &mut report.status_excluded_rows;
+                    keep(list, &mut report.status_excluded_rows_omitted, note, max);
+                }
             }
         }
         if let Some(kind) = failure {
