@@ -109,7 +109,7 @@ pub struct VerifyArgs {
     #[arg(long, conflicts_with = "message")]
     pub challenge: Option<PathBuf>,
     /// The exact message the bundle must have signed (instead of --challenge). Required for
-    /// bundles; for OKX files every row must have signed it (without it, each row's own).
+    /// bundles; for OKX files every row must have signed it (without it, the first row's).
     #[arg(long)]
     pub message: Option<String>,
     /// The file's format (default: detected from its first bytes).

@@ -24,8 +24,9 @@ use crate::address_key::{self, AddressKey};
 use crate::scheme::EthAddress;
 
 /// OKX's names of one chain: (synonym, the name it is merged into).
-const SYNONYMS: [(&str, &str); 6] = [
+const SYNONYMS: [(&str, &str); 7] = [
     ("TRON", "TRX"),
+    ("BCHN", "BCH"),
     ("RIPPLE", "XRP"),
     ("ZCASH", "ZEC"),
     ("APT", "APTOS"),
@@ -218,6 +219,33 @@ mod tests {
                 "APTOS",
                 "0x0000000000000000000000000000000000000000000000000000000000000001"
             )
+        );
+        // TON: the raw form of a user-friendly address (OKX's real USDT-TON row).
+        let ton = "UQB1CKrUWm7qf41Z1GeEE6AgVVj5cH6y6x1aRmWe6q4mj1fn";
+        let raw = format!(
+            "0:{}",
+            hex::encode(addr::ton_account(ton).unwrap_or_default())
+        );
+        assert_eq!(k("USDT-TON", ton), k("USDT-TON", &raw));
+        // Bitcoin Cash: CashAddr with and without its prefix, and legacy (the CashAddr
+        // specification's test vector); BCHN is OKX's other name of the chain.
+        let legacy = "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu";
+        let cash = "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a";
+        assert_eq!(k("BCH", legacy), k("BCH", cash));
+        assert_eq!(
+            k("BCH", cash),
+            k("BCHN", cash.trim_start_matches("bitcoincash:"))
+        );
+        // OKT's ex1 bech32 and 0x spellings of one account; FIL-EVM's 0x and f410f.
+        let account = [0x11u8; 20];
+        let hex_form = format!("0x{}", hex::encode(account));
+        assert_eq!(
+            k("OKT", &hex_form),
+            k("OKT", &addr::bech32_encode("ex", &account))
+        );
+        assert_eq!(
+            k("FIL-EVM", &hex_form),
+            k("FIL-EVM", &addr::filecoin_f410(&account))
         );
         // Other coins, same address: different keys.
         assert_ne!(

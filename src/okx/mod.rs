@@ -8,7 +8,10 @@
 //! Stricter than OKX's `VerifyAddress` (research notes okx-formats.md §3.1): distinct keys and
 //! the threshold for multisig; undecodable addresses fail; every signature's key is bound to
 //! an address listed in the row or the row fails; unknown coins fail instead of being skipped;
-//! an expected message can be enforced; the summary block is checked against the rows.
+//! every row signs one message (the expected one, or the first row's); a repeated (coin,
+//! address) fails and is counted once; rows proven only through owner accounts and rows a
+//! status column leaves out fail the file unless the caller accepts them; the summary block is
+//! checked against the rows.
 
 pub mod accounts;
 pub mod address;
