@@ -3,6 +3,7 @@
 //! Custody teams sign an audit challenge with the key of every reserve address and bundle the
 //! signatures into one attestation file; auditors verify such bundles.
 
+pub mod address_key;
 pub mod app;
 pub mod bundle;
 pub mod challenge;

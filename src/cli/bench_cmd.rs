@@ -168,7 +168,7 @@ pub fn run(out: &Output, args: BenchVerifyArgs) -> Result<Exit, CliError> {
     out.line(&format!(
         "result: {} rows, {} passed, {} failed, summary {}",
         report.rows,
-        report.passed,
+        report.proven,
         report.failed,
         if report.summary_mismatches().next().is_none() {
             "matches"

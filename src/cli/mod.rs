@@ -11,6 +11,7 @@ mod devices_cmd;
 pub mod emulate_cmd;
 pub mod exit;
 mod okx_cmd;
+mod okx_report;
 mod output;
 pub mod sign_cmd;
 mod verify_cmd;
@@ -108,7 +109,7 @@ pub struct VerifyArgs {
     #[arg(long, conflicts_with = "message")]
     pub challenge: Option<PathBuf>,
     /// The exact message the bundle must have signed (instead of --challenge). Required for
-    /// bundles; for OKX files every row must have signed it (without it, each row's own).
+    /// bundles; for OKX files every row must have signed it (without it, the first row's).
     #[arg(long)]
     pub message: Option<String>,
     /// The file's format (default: detected from its first bytes).
@@ -124,6 +125,14 @@ pub struct VerifyArgs {
     /// only), for very large bundles.
     #[arg(long)]
     pub summary_only: bool,
+    /// OKX files: accept rows proven only by owner keys (eoa1/eoa2 of contracts and staking
+    /// validators, Aptos authentication keys); they stay totalled apart from proven rows.
+    #[arg(long)]
+    pub accept_owner_attested: bool,
+    /// OKX files: accept that a status column leaves verified rows out (OKX counts status 5
+    /// only); the excluded rows are still listed.
+    #[arg(long)]
+    pub accept_status_excluded: bool,
 }
 
 /// `--format` of `porsign verify`.

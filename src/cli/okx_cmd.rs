@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::output::Output;
 use super::{CliError, Exit};
-use crate::okx::{self, FailureRecord, OkxError, Report, VerifyOptions};
+use crate::okx::{self, OkxError, Report, RowEvent, VerifyOptions};
 
 /// `porsign import …`
 #[derive(Debug, clap::Subcommand)]
@@ -37,6 +37,10 @@ pub struct ImportOkxArgs {
 pub struct OkxFlags {
     pub check_summary: bool,
     pub max_failures: usize,
+    /// `--accept-owner-attested`.
+    pub accept_owner_attested: bool,
+    /// `--accept-status-excluded`.
+    pub accept_status_excluded: bool,
 }
 
 #[derive(Serialize)]
@@ -68,19 +72,22 @@ pub fn verify(
     let opts = VerifyOptions {
         expected_message: message,
         check_summary: flags.check_summary,
+        accept_owner_attested: flags.accept_owner_attested,
+        accept_status_excluded: flags.accept_status_excluded,
         max_failures: flags.max_failures,
         ..VerifyOptions::default()
     };
-    let mut print_failure = |f: &FailureRecord| {
-        out.line(&format!(
-            "FAIL line {} {} {}: {}",
-            f.line, f.coin, f.address, f.reason
-        ));
-    };
-    let report = okx::verify_stream(input, &opts, &mut print_failure)
+    let verification =
+        okx::Verification::start(input, &opts).map_err(|e| input_error(&shown, &e))?;
+    // First line: which format and rule set apply, before anything the rows say.
+    let head = verification.report_head();
+    out.line(&format!("format: {}; rules: {}", head.format, head.rules));
+    let mut print_row = |e: RowEvent<'_>| super::okx_report::print_event(out, e, &opts);
+    let report = verification
+        .run(&mut print_row)
         .map_err(|e| input_error(&shown, &e))?;
     let ok = report.all_valid();
-    print_report(out, &report, &shown);
+    super::okx_report::print_report(out, &report, &shown);
     out.document(
         "okx-verify-report",
         &VerifyDoc {
@@ -91,88 +98,6 @@ pub fn verify(
         },
     );
     Ok(if ok { Exit::Ok } else { Exit::Invalid })
-}
-
-fn print_report(out: &Output, report: &Report, file: &str) {
-    for c in report.summary_mismatches() {
-        let place = c.line.map(|l| format!(" (line {l})")).unwrap_or_default();
-        let detail = c.detail_amount.as_deref().unwrap_or("unknown");
-        let line = match c.status {
-            okx::summary::SummaryStatus::MissingFromSummary => format!(
-                "SUMMARY {}: {} detail rows (amount {detail}) but no summary row covers the coin",
-                c.coin, c.detail_rows
-            ),
-            okx::summary::SummaryStatus::UnknownUnit => format!(
-                "SUMMARY {}{place}: block says {}, the detail rows' unit is unknown",
-                c.coin,
-                c.block_amount.as_deref().unwrap_or("")
-            ),
-            _ => format!(
-                "SUMMARY {}{place}: block says {}, the {} detail rows sum to {detail}",
-                c.coin,
-                c.block_amount.as_deref().unwrap_or(""),
-                c.detail_rows
-            ),
-        };
-        out.line(&line);
-    }
-    out.line(&format!(
-        "{:<24} {:>9} {:>9} {:>9} {:>7} {:>28}",
-        "coin", "rows", "passed", "failed", "owner", "amount"
-    ));
-    for c in &report.coins {
-        out.line(&format!(
-            "{:<24} {:>9} {:>9} {:>9} {:>7} {:>28}",
-            c.coin,
-            c.rows,
-            c.passed,
-            c.failed,
-            c.owner_attested,
-            c.amount.as_deref().unwrap_or("-")
-        ));
-    }
-    if report.expected_message.is_none() {
-        out.line(&format!(
-            "NOTE: no --message given: each row was checked against its own message (seen: {})",
-            report
-                .messages_seen
-                .iter()
-                .map(|m| format!("{m:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if report.owner_attested > 0 {
-        out.line(&format!(
-            "NOTE: {} rows are proven by owner accounts (eoa1/eoa2, aptos auth keys): the keys own the owners; that the owners control the listed address is on-chain state the file cannot prove",
-            report.owner_attested
-        ));
-    }
-    if report.skipped_by_status > 0 {
-        out.line(&format!(
-            "NOTE: {} rows skipped: their status is not 5",
-            report.skipped_by_status
-        ));
-    }
-    if report.failures_omitted > 0 {
-        out.line(&format!(
-            "NOTE: {} more failures are not kept in the report",
-            report.failures_omitted
-        ));
-    }
-    let verdict = if report.all_valid() {
-        "VALID"
-    } else {
-        "INVALID"
-    };
-    out.line(&format!(
-        "{verdict}: {file} ({}): {} rows, {} passed, {} failed, {} summary mismatches",
-        report.layout,
-        report.rows,
-        report.passed,
-        report.failed,
-        report.summary_mismatches().count()
-    ));
 }
 
 /// `porsign import okx`.
@@ -195,6 +120,12 @@ pub fn import(out: &Output, args: ImportOkxArgs) -> Result<Exit, CliError> {
     ));
     for (reason, n) in &report.skipped_by_reason {
         out.line(&format!("  skipped {n:>9}: {reason}"));
+    }
+    for d in &report.duplicate_rows {
+        out.line(&format!(
+            "  DUPLICATE line {} repeats line {} (same coin and address): not imported again",
+            d.line, d.first_line
+        ));
     }
     out.document("okx-import-report", &report);
     Ok(Exit::Ok)

@@ -289,6 +289,8 @@ fn verify_okx(out: &Output, args: &VerifyArgs, _format_source: &str) -> Result<E
     let flags = super::okx_cmd::OkxFlags {
         check_summary: !args.no_summary_check,
         max_failures: args.max_failures,
+        accept_owner_attested: args.accept_owner_attested,
+        accept_status_excluded: args.accept_status_excluded,
     };
     super::okx_cmd::verify(out, &args.bundle, message, &flags)
 }

@@ -2,11 +2,13 @@
 //! code as `porsign verify`, measured against the secp256k1 work it cannot avoid.
 //!
 //! The mix follows the real files (research notes §6): BTC 2-of-3 multisig (P2WSH and P2SH),
-//! single-key BTC (P2PKH, P2WPKH), EVM chains and TRON. Keys come from a fixed pool of seeded
-//! secret keys (ChaCha20, one stream per key); rows draw their keys, coins and amounts from a
-//! seeded SplitMix64 sequence, so the file is the same on every run. Every signature in it is
-//! a real signature that the verifier recovers in full: nothing is cached across rows except
-//! parsed multisig scripts, and the pool's random 3-key combinations make those nearly unique.
+//! single-key BTC (P2PKH, P2WPKH), EVM chains and TRON. Rows draw their coins and amounts from
+//! a seeded SplitMix64 sequence, so the file is the same on every run. Every address is listed
+//! once, as in a real file (the verifier fails a repeated coin and address): single-key rows
+//! and each multisig's third (non-signing) cosigner get a key of their own, derived from the
+//! seed and the row number; the two multisig signers come from a fixed pool of seeded keys
+//! (ChaCha20, one stream per key), whose signatures are made once. Every signature in the file
+//! is a real signature that the verifier recovers in full: nothing is cached across rows.
 //!
 //! The bound: (secp256k1 recoveries the mix needs) x (time of one recovery, measured in the
 //! same run on one core) / cores. A verifier within 1.3x of it spends little besides the curve
@@ -59,12 +61,10 @@ impl Mix {
     }
 }
 
-/// A pool key with its signatures of [`BENCH_MESSAGE`] under each rule.
+/// A pool key (a multisig signer) with its BIP-137 signature of [`BENCH_MESSAGE`].
 struct PoolKey {
     pubkey: PublicKey,
     bip137: String,
-    evm: String,
-    tron: String,
 }
 
 fn sign(sk: &SecretKey, digest: [u8; 32]) -> (u8, [u8; 64]) {
@@ -81,30 +81,16 @@ fn rsv_hex(recid: u8, rs: &[u8; 64]) -> String {
 }
 
 fn pool(seed: u64, size: usize) -> Vec<PoolKey> {
-    let m = BENCH_MESSAGE.as_bytes();
-    let btc = rules::utxo_message_hash("Bitcoin Signed Message:\n", m);
-    let evm = rules::evm_message_hash(m);
-    let tron = rules::tron_v1_hash(m);
+    let btc = rules::utxo_message_hash("Bitcoin Signed Message:\n", BENCH_MESSAGE.as_bytes());
     (0..size)
         .into_par_iter()
         .map(|i| {
             let mut rng = ChaCha20Rng::seed_from_u64(seed);
             rng.set_stream(i as u64);
             let sk = SecretKey::new(&mut rng);
-            let pubkey = sk.public_key(SECP256K1);
-            let (recid, rs) = sign(&sk, btc);
-            let mut compact = [0u8; 65];
-            compact[0] = 31 + recid;
-            compact[1..].copy_from_slice(&rs);
-            use base64::Engine as _;
-            let bip137 = base64::engine::general_purpose::STANDARD.encode(compact);
-            let (r1, s1) = sign(&sk, evm);
-            let (r2, s2) = sign(&sk, tron);
             PoolKey {
-                pubkey,
-                bip137,
-                evm: rsv_hex(r1, &s1),
-                tron: rsv_hex(r2, &s2),
+                pubkey: sk.public_key(SECP256K1),
+                bip137: bip137(&sk, btc),
             }
         })
         .collect()
@@ -210,18 +196,52 @@ fn multisig_script(keys: [&PublicKey; 3]) -> Vec<u8> {
     s
 }
 
-fn row_text(plan: &Plan, pool: &[PoolKey]) -> String {
-    let [a, b, c] = plan.keys;
-    let (ka, kb, kc) = match (pool.get(a), pool.get(b), pool.get(c)) {
-        (Some(x), Some(y), Some(z)) => (x, y, z),
+/// The key of row `i` alone: SHA-256 of the seed and the row number (rehashed in the
+/// negligible case that it is not a valid secret key).
+fn row_key(seed: u64, i: u64) -> SecretKey {
+    let mut h = bitcoin::hashes::sha256::Hash::hash(
+        &[
+            b"porsign bench row".as_slice(),
+            &seed.to_be_bytes(),
+            &i.to_be_bytes(),
+        ]
+        .concat(),
+    );
+    loop {
+        if let Ok(sk) = SecretKey::from_slice(h.as_byte_array()) {
+            return sk;
+        }
+        h = bitcoin::hashes::sha256::Hash::hash(h.as_byte_array());
+    }
+}
+
+/// Signs `digest` with `sk` in BIP-137 base64 form (compressed P2PKH header).
+fn bip137(sk: &SecretKey, digest: [u8; 32]) -> String {
+    use base64::Engine as _;
+    let (recid, rs) = sign(sk, digest);
+    let mut compact = [0u8; 65];
+    compact[0] = 31 + recid;
+    compact[1..].copy_from_slice(&rs);
+    base64::engine::general_purpose::STANDARD.encode(compact)
+}
+
+fn row_text(seed: u64, i: u64, plan: &Plan, pool: &[PoolKey]) -> String {
+    let [a, b, _] = plan.keys;
+    let (ka, kb) = match (pool.get(a), pool.get(b)) {
+        (Some(x), Some(y)) => (x, y),
         _ => return String::new(),
     };
+    let own = row_key(seed, i);
+    let own_pub = own.public_key(SECP256K1);
+    let m = BENCH_MESSAGE.as_bytes();
     let coin = coin_of(plan.kind);
     let amount = decimal(plan.units, decimals(coin));
     let net = bitcoin::Network::Bitcoin;
     let (network, address, sig1, sig2, script) = match plan.kind {
         Kind::Multisig { p2sh } => {
-            let script = multisig_script([&ka.pubkey, &kb.pubkey, &kc.pubkey]);
+            // The row's own key is the third (non-signing) cosigner: the script, and so the
+            // address, is the row's alone.
+            let script = multisig_script([&ka.pubkey, &kb.pubkey, &own_pub]);
             let sb = bitcoin::ScriptBuf::from_bytes(script.clone());
             let address = if p2sh {
                 bitcoin::Address::p2sh(&sb, net)
@@ -230,31 +250,37 @@ fn row_text(plan: &Plan, pool: &[PoolKey]) -> String {
             } else {
                 bitcoin::Address::p2wsh(&sb, net).to_string()
             };
-            // Any two of the three cosigners sign; the file lists them in key order.
+            // Two of the three cosigners sign; the file lists them in key order.
             (
                 "BTC",
                 address,
-                ka.bip137.as_str(),
+                ka.bip137.clone(),
                 kb.bip137.as_str(),
                 hex::encode(script),
             )
         }
         Kind::BtcSingle { p2pkh } => {
-            let ck = bitcoin::CompressedPublicKey(ka.pubkey);
+            let ck = bitcoin::CompressedPublicKey(own_pub);
             let address = if p2pkh {
                 bitcoin::Address::p2pkh(ck, net).to_string()
             } else {
                 bitcoin::Address::p2wpkh(&ck, net).to_string()
             };
-            ("BTC", address, ka.bip137.as_str(), "", String::new())
+            let sig = bip137(
+                &own,
+                rules::utxo_message_hash("Bitcoin Signed Message:\n", m),
+            );
+            ("BTC", address, sig, "", String::new())
         }
         Kind::Evm(_) => {
-            let address = format!("0x{}", hex::encode(address::eth_account(&ka.pubkey)));
-            ("ETH", address, ka.evm.as_str(), "", String::new())
+            let address = format!("0x{}", hex::encode(address::eth_account(&own_pub)));
+            let (r, rs) = sign(&own, rules::evm_message_hash(m));
+            ("ETH", address, rsv_hex(r, &rs), "", String::new())
         }
         Kind::Tron(_) => {
-            let address = address::tron_address(&address::eth_account(&ka.pubkey));
-            ("TRX", address, ka.tron.as_str(), "", String::new())
+            let address = address::tron_address(&address::eth_account(&own_pub));
+            let (r, rs) = sign(&own, rules::tron_v1_hash(m));
+            ("TRX", address, rsv_hex(r, &rs), "", String::new())
         }
     };
     format!("{coin},{network},840000,{address},{amount},{BENCH_MESSAGE},{sig1},{sig2},{script},,\n")
@@ -308,7 +334,7 @@ pub fn generate(path: &Path, rows: u64, seed: u64) -> std::io::Result<Generated>
         let last = (first + CHUNK).min(rows);
         let texts: Vec<String> = (first..last)
             .into_par_iter()
-            .map(|i| row_text(&plan(seed, i, pool_size), &keys))
+            .map(|i| row_text(seed, i, &plan(seed, i, pool_size), &keys))
             .collect();
         for t in texts {
             out.write_all(t.as_bytes())?;

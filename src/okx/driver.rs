@@ -1,32 +1,41 @@
 //! The streaming, parallel verifier of a whole OKX file.
 //!
 //! A reader thread reads batches of lines into reusable buffers and hands them over a bounded
-//! channel; each batch is verified with rayon on every core, then tallied and reported in file
-//! order. Memory is bounded by (batches in flight) x (batch size), whatever the file size: the
-//! per-coin tallies grow with the number of coins, the failure list is capped.
+//! channel; each batch is verified with rayon on every core ([`super::outcome`]), then judged
+//! in file order here: one message for the whole file, each (coin, address) once, owner
+//! claims and status exclusions set apart from proven rows. Memory is bounded by (batches in
+//! flight) x (batch size) plus one 128-bit key and a line number per distinct (coin, address);
+//! the per-coin tallies grow with the number of coins, the row lists are capped.
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::sync::mpsc;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
-use super::amount::Amount;
-use super::coins;
-use super::csv::{self, Cells, Layout, LayoutKind, LineReader, SummaryRow};
+use super::csv::{self, Cells, Layout, LineReader, SummaryRow};
 use super::error::RowFailure;
-use super::summary::{self, CoinStats, SummaryCheck, SummaryStatus, Tally};
-use super::verify::{Proof, RowInput, Verifier};
+use super::outcome::{column_count_ok, process, Outcome};
+use super::report::{FailureRecord, MessageConflict, Report, RowEvent, RowNote};
+use super::summary::{self, RowClass, Tally};
+use super::verify::{MessageRule, Proof, Verifier};
 use super::OkxError;
+use crate::address_key::AddressKey;
 
 /// How to verify.
 #[derive(Clone, Debug)]
 pub struct VerifyOptions {
-    /// The message every row must have signed; None checks each row against its own message.
+    /// The message every row must have signed; None: every row must sign the file's first
+    /// row's message.
     pub expected_message: Option<String>,
     /// Compare the detail rows with the summary block.
     pub check_summary: bool,
-    /// How many failures the report keeps (all are passed to the callback).
+    /// Rows proven only through owner accounts pass (they are still totalled apart).
+    pub accept_owner_attested: bool,
+    /// Rows that the status column leaves out do not fail the file (they still verify).
+    pub accept_status_excluded: bool,
+    /// How many rows each of the report's lists keeps (all are passed to the callback).
     pub max_failures: usize,
     /// Rows per batch.
     pub batch_rows: usize,
@@ -37,57 +46,11 @@ impl Default for VerifyOptions {
         VerifyOptions {
             expected_message: None,
             check_summary: true,
+            accept_owner_attested: false,
+            accept_status_excluded: false,
             max_failures: 1000,
             batch_rows: 4096,
         }
-    }
-}
-
-/// A failed row.
-#[derive(Clone, Debug, Serialize)]
-pub struct FailureRecord {
-    /// 1-based line of the file.
-    pub line: u64,
-    pub coin: String,
-    pub address: String,
-    pub reason: String,
-    #[serde(skip)]
-    pub kind: RowFailure,
-}
-
-/// The outcome of a whole file.
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    pub layout: &'static str,
-    /// The message rows were required to sign (None: each row's own message was used).
-    pub expected_message: Option<String>,
-    /// Distinct messages seen (at most 8 kept).
-    pub messages_seen: Vec<String>,
-    pub rows: u64,
-    pub passed: u64,
-    pub failed: u64,
-    pub owner_attested: u64,
-    /// Auditor-layout rows skipped because their `status` is not 5 (OKX's rule).
-    pub skipped_by_status: u64,
-    pub coins: Vec<CoinStats>,
-    pub summary_checked: bool,
-    pub summary_block: Vec<SummaryCheck>,
-    pub failures: Vec<FailureRecord>,
-    /// Failures not kept in `failures` (beyond `max_failures`).
-    pub failures_omitted: u64,
-}
-
-impl Report {
-    /// Summary rows that do not match the detail rows.
-    pub fn summary_mismatches(&self) -> impl Iterator<Item = &SummaryCheck> {
-        self.summary_block
-            .iter()
-            .filter(|c| c.status != SummaryStatus::Match)
-    }
-
-    /// True only when there were rows, every row verified, and the summary block agrees.
-    pub fn all_valid(&self) -> bool {
-        self.rows > 0 && self.failed == 0 && self.summary_mismatches().next().is_none()
     }
 }
 
@@ -190,205 +153,136 @@ fn fill_batch<R: BufRead>(
     Ok(())
 }
 
-/// Byte range of `part` inside `whole` (both from the same buffer).
-fn range_in(whole: &str, part: &str) -> (usize, usize) {
-    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
-    (start, start + part.len())
+/// The first row of a batch that has a usable message (the right number of cells and a
+/// non-empty message cell): its line and message.
+fn first_message<'t>(text: &'t str, batch: &Batch, layout: &Layout) -> Option<(u64, &'t str)> {
+    batch.lines.iter().find_map(|&(n, s, e)| {
+        let row = text.get(s..e)?;
+        if row.trim().is_empty() {
+            return None;
+        }
+        let cells = Cells::split(row);
+        let message = cells.get(layout.message);
+        (column_count_ok(layout, &cells) && !message.is_empty()).then_some((n, message))
+    })
 }
 
-/// What the worker found for one line.
-struct Outcome {
-    line: u64,
-    blank: bool,
-    skipped: bool,
-    coin: (usize, usize),
-    /// Auditor layout: `asset (network)`.
-    coin_key: Option<String>,
-    address: (usize, usize),
-    message: (usize, usize),
-    amount: Option<Option<Amount>>,
-    result: Result<Proof, RowFailure>,
+/// An OKX file whose preamble has been read: the layout is known, the rows are not yet read.
+pub struct Verification<R> {
+    reader: LineReader<R>,
+    preamble: Preamble,
+    opts: VerifyOptions,
 }
 
-/// The row's input cells under a layout.
-pub fn row_input<'a>(layout: &Layout, cells: &Cells<'a>) -> RowInput<'a> {
-    RowInput {
-        coin: cells.get(layout.rule).trim(),
-        row_type: cells.opt(layout.row_type),
-        address: cells.get(layout.address).trim(),
-        message: cells.get(layout.message),
-        sig1: cells.opt(Some(layout.sig1)).map(str::trim),
-        sig2: cells.opt(Some(layout.sig2)).map(str::trim),
-        script: cells.opt(Some(layout.script)).map(str::trim),
-        eoa1: cells.opt(layout.eoa1).map(str::trim),
-        eoa2: cells.opt(layout.eoa2).map(str::trim),
+impl<R: BufRead + Send> Verification<R> {
+    /// Reads the summary block and the detail header. `Err`: the file is unusable (exit 2).
+    pub fn start(input: R, opts: &VerifyOptions) -> Result<Self, OkxError> {
+        let mut reader = LineReader::new(input);
+        let preamble = read_preamble(&mut reader)?;
+        Ok(Verification {
+            reader,
+            preamble,
+            opts: opts.clone(),
+        })
     }
-}
 
-/// Parses a row's amount: Some(Some(a)) known, Some(None) of unknown unit, None no column.
-fn row_amount(
-    layout: &Layout,
-    cells: &Cells<'_>,
-    coin: &str,
-) -> Result<Option<Option<Amount>>, RowFailure> {
-    let Some(col) = layout.amount else {
-        return Ok(None);
-    };
-    let text = cells.get(col).trim();
-    let bad = || RowFailure::Amount(text.to_owned());
-    if layout.kind == LayoutKind::Detail7 && !text.contains('.') {
-        // The 2022 layout wrote integers in base units (satoshi, wei, sun).
-        return match coins::decimals(coin) {
-            Some(d) => Amount::parse_base_units(text, d)
-                .map(|a| Some(Some(a)))
-                .ok_or_else(bad),
-            None if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() => Ok(Some(None)),
-            None => Err(bad()),
-        };
+    /// The detail layout.
+    pub fn layout(&self) -> &Layout {
+        &self.preamble.layout
     }
-    Amount::parse_decimal(text)
-        .map(|(a, _)| Some(Some(a)))
-        .ok_or_else(bad)
-}
 
-fn process(
-    text: &str,
-    (line, start, end): (u64, usize, usize),
-    layout: &Layout,
-    verifier: &Verifier,
-) -> Outcome {
-    let row = text.get(start..end).unwrap_or_default();
-    let mut out = Outcome {
-        line,
-        blank: row.trim().is_empty(),
-        skipped: false,
-        coin: (start, start),
-        coin_key: None,
-        address: (start, start),
-        message: (start, start),
-        amount: None,
-        result: Ok(Proof::SingleKey),
-    };
-    if out.blank {
-        return out;
+    /// An empty report of this file (its format and rules), e.g. to print before the rows.
+    pub fn report_head(&self) -> Report {
+        Report::new(
+            &self.preamble.layout,
+            self.opts.accept_owner_attested,
+            self.opts.accept_status_excluded,
+        )
     }
-    let cells = Cells::split(row);
-    let input = row_input(layout, &cells);
-    let asset = cells.get(layout.asset).trim();
-    out.coin = range_in(text, asset);
-    if layout.kind == LayoutKind::Auditor {
-        out.coin_key = Some(format!("{asset} ({})", input.coin));
-        if let Some(col) = layout.status {
-            if cells.get(col).trim() != "5" {
-                out.skipped = true;
-                return out;
+
+    /// Verifies every row. `on_row` sees every row that is not plainly proven, in file order.
+    /// `Err` means the file became unusable (exit 2); otherwise the report says what failed.
+    pub fn run(self, on_row: &mut dyn FnMut(RowEvent<'_>)) -> Result<Report, OkxError> {
+        let mut judge = Judge::new(self.report_head(), &self.opts, on_row);
+        let Verification {
+            mut reader,
+            preamble,
+            opts,
+        } = self;
+        let layout = preamble.layout;
+        let batch_rows = opts.batch_rows.max(1);
+        std::thread::scope(|scope| -> Result<(), OkxError> {
+            // Two batches in flight: one being verified, one being read.
+            let (tx, rx) = mpsc::sync_channel::<Result<Batch, OkxError>>(1);
+            let (recycle_tx, recycle_rx) = mpsc::channel::<Batch>();
+            scope.spawn(move || loop {
+                let mut batch = recycle_rx.try_recv().unwrap_or_default();
+                let result = fill_batch(&mut reader, &mut batch, batch_rows);
+                let done = match &result {
+                    Ok(()) => batch.lines.is_empty(),
+                    Err(_) => true,
+                };
+                if done {
+                    if let Err(e) = result {
+                        let _ = tx.send(Err(e));
+                    }
+                    return;
+                }
+                if tx.send(Ok(batch)).is_err() {
+                    return;
+                }
+            });
+            let mut verifier: Option<Verifier> = None;
+            let mut settled = false;
+            let mut outcomes: Vec<Outcome> = Vec::new();
+            for received in rx {
+                let batch = received?;
+                let text = batch.text.as_str();
+                if !settled {
+                    // The message rule is set once, before the first row that has a message
+                    // is verified; rows before it have none and fail on their own.
+                    let rule = match (&opts.expected_message, first_message(text, &batch, &layout))
+                    {
+                        (Some(m), _) => Some(MessageRule::Given(m.clone())),
+                        (None, Some((line, m))) => Some(MessageRule::FirstRow {
+                            message: m.to_owned(),
+                            line,
+                        }),
+                        (None, None) => None,
+                    };
+                    if let Some(rule) = rule {
+                        judge.set_message(&rule);
+                        verifier = Some(Verifier::with_rule(rule));
+                        settled = true;
+                    }
+                }
+                let v: &Verifier =
+                    verifier.get_or_insert_with(|| Verifier::with_rule(MessageRule::OwnColumn));
+                batch
+                    .lines
+                    .par_iter()
+                    .map(|&l| process(text, l, &layout, v))
+                    .collect_into_vec(&mut outcomes);
+                for o in outcomes.drain(..) {
+                    judge.record(text, o);
+                }
+                let _ = recycle_tx.send(batch);
             }
-        }
+            Ok(())
+        })?;
+        Ok(judge.finish(&preamble, &opts))
     }
-    out.address = range_in(text, input.address);
-    out.message = range_in(text, input.message);
-    let min = layout.script + 1;
-    if cells.len() < min || cells.len() > layout.columns {
-        out.result = Err(RowFailure::ColumnCount {
-            found: cells.len(),
-            expected: layout.columns,
-        });
-        return out;
-    }
-    match row_amount(layout, &cells, asset) {
-        Ok(a) => out.amount = a,
-        Err(e) => {
-            out.result = Err(e);
-            return out;
-        }
-    }
-    out.result = verifier.verify(&input);
-    out
 }
 
-/// Verifies a whole file from a reader. `on_failure` sees every failed row, in file order.
-/// `Err` means the file is unusable (exit 2); otherwise the report says what failed.
+/// Verifies a whole file from a reader. `on_row` sees every row that is not plainly proven
+/// (failed, owner-attested, status-excluded), in file order. `Err` means the file is unusable
+/// (exit 2); otherwise the report says what failed.
 pub fn verify_stream<R: BufRead + Send>(
     input: R,
     opts: &VerifyOptions,
-    on_failure: &mut dyn FnMut(&FailureRecord),
+    on_row: &mut dyn FnMut(RowEvent<'_>),
 ) -> Result<Report, OkxError> {
-    let mut reader = LineReader::new(input);
-    let preamble = read_preamble(&mut reader)?;
-    let layout = preamble.layout;
-    let mut report = Report {
-        layout: layout.kind.as_str(),
-        expected_message: opts.expected_message.clone(),
-        messages_seen: Vec::new(),
-        rows: 0,
-        passed: 0,
-        failed: 0,
-        owner_attested: 0,
-        skipped_by_status: 0,
-        coins: Vec::new(),
-        summary_checked: false,
-        summary_block: Vec::new(),
-        failures: Vec::new(),
-        failures_omitted: 0,
-    };
-    let mut tally = Tally::default();
-    let batch_rows = opts.batch_rows.max(1);
-    std::thread::scope(|scope| -> Result<(), OkxError> {
-        // Two batches in flight: one being verified, one being read.
-        let (tx, rx) = mpsc::sync_channel::<Result<Batch, OkxError>>(1);
-        let (recycle_tx, recycle_rx) = mpsc::channel::<Batch>();
-        scope.spawn(move || loop {
-            let mut batch = recycle_rx.try_recv().unwrap_or_default();
-            let result = fill_batch(&mut reader, &mut batch, batch_rows);
-            let done = match &result {
-                Ok(()) => batch.lines.is_empty(),
-                Err(_) => true,
-            };
-            if done {
-                if let Err(e) = result {
-                    let _ = tx.send(Err(e));
-                }
-                return;
-            }
-            if tx.send(Ok(batch)).is_err() {
-                return;
-            }
-        });
-        let mut verifier: Option<Verifier> = None;
-        let mut outcomes: Vec<Outcome> = Vec::new();
-        for received in rx {
-            let batch = received?;
-            let text = batch.text.as_str();
-            let verifier = verifier.get_or_insert_with(|| {
-                let likely = batch
-                    .lines
-                    .iter()
-                    .find_map(|&(_, s, e)| {
-                        let row = text.get(s..e)?;
-                        (!row.trim().is_empty()).then(|| Cells::split(row).get(layout.message))
-                    })
-                    .unwrap_or_default();
-                Verifier::new(opts.expected_message.clone(), likely)
-            });
-            let v: &Verifier = verifier;
-            batch
-                .lines
-                .par_iter()
-                .map(|&l| process(text, l, &layout, v))
-                .collect_into_vec(&mut outcomes);
-            for o in outcomes.drain(..) {
-                record(&mut report, &mut tally, text, o, opts, on_failure);
-            }
-            let _ = recycle_tx.send(batch);
-        }
-        Ok(())
-    })?;
-    report.coins = tally.finish();
-    if opts.check_summary && !preamble.summary.is_empty() {
-        report.summary_checked = true;
-        report.summary_block = summary::compare(&preamble.summary, &tally.coins);
-    }
-    Ok(report)
+    Verification::start(input, opts)?.run(on_row)
 }
 
 fn slice(text: &str, (s, e): (usize, usize)) -> &str {
@@ -397,57 +291,173 @@ fn slice(text: &str, (s, e): (usize, usize)) -> &str {
 
 const MAX_MESSAGES_SEEN: usize = 8;
 
-fn record(
-    report: &mut Report,
-    tally: &mut Tally,
-    text: &str,
-    o: Outcome,
-    opts: &VerifyOptions,
-    on_failure: &mut dyn FnMut(&FailureRecord),
-) {
-    if o.blank {
-        return;
+/// Why an owner-attested row is not proven.
+const OWNER_NOTE: &str = "only owner keys signed (eoa1/eoa2, or an aptos authentication key): that they control this address is on-chain state the file cannot show";
+
+/// Draws the verdict on each row in file order and keeps the report.
+struct Judge<'c> {
+    report: Report,
+    tally: Tally,
+    /// The first line of every (coin, address) seen.
+    seen: HashMap<AddressKey, u64>,
+    max_listed: usize,
+    on_row: &'c mut dyn FnMut(RowEvent<'_>),
+}
+
+impl<'c> Judge<'c> {
+    fn new(report: Report, opts: &VerifyOptions, on_row: &'c mut dyn FnMut(RowEvent<'_>)) -> Self {
+        Judge {
+            report,
+            tally: Tally::default(),
+            seen: HashMap::new(),
+            max_listed: opts.max_failures,
+            on_row,
+        }
     }
-    if o.skipped {
-        report.skipped_by_status += 1;
-        return;
-    }
-    report.rows += 1;
-    let message = slice(text, o.message);
-    if report.messages_seen.last().map(String::as_str) != Some(message)
-        && report.messages_seen.len() < MAX_MESSAGES_SEEN
-        && !report.messages_seen.iter().any(|m| m == message)
-    {
-        report.messages_seen.push(message.to_owned());
-    }
-    let coin = o.coin_key.as_deref().unwrap_or_else(|| slice(text, o.coin));
-    let outcome = match &o.result {
-        Ok(p) => {
-            report.passed += 1;
-            if matches!(p, Proof::Owners(_)) {
-                report.owner_attested += 1;
+
+    fn set_message(&mut self, rule: &MessageRule) {
+        let r = &mut self.report;
+        r.message = rule.message().map(str::to_owned);
+        match rule {
+            MessageRule::Given(_) => r.message_source = "given",
+            MessageRule::FirstRow { line, .. } => {
+                r.message_source = "first-row";
+                r.message_line = Some(*line);
             }
-            Ok(*p)
+            MessageRule::OwnColumn => return,
         }
-        Err(_) => {
-            report.failed += 1;
-            Err(())
+        if let Some(message) = &r.message {
+            (self.on_row)(RowEvent::Message {
+                message,
+                source: r.message_source,
+                line: r.message_line,
+            });
         }
-    };
-    tally.record(coin, o.amount, outcome);
-    if let Err(kind) = o.result {
-        let rec = FailureRecord {
-            line: o.line,
-            coin: coin.to_owned(),
-            address: slice(text, o.address).to_owned(),
-            reason: kind.to_string(),
-            kind,
+    }
+
+    fn record(&mut self, text: &str, o: Outcome) {
+        if o.blank {
+            return;
+        }
+        let report = &mut self.report;
+        report.rows += 1;
+        let message = slice(text, o.message);
+        if report.messages_seen.len() < MAX_MESSAGES_SEEN
+            && !report.messages_seen.iter().any(|m| m == message)
+        {
+            report.messages_seen.push(message.to_owned());
+        }
+        let coin = o.coin_key.as_deref().unwrap_or_else(|| slice(text, o.coin));
+        let address = slice(text, o.address);
+        let first_line = o.key.and_then(|k| match self.seen.entry(k) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(e) => {
+                e.insert(o.line);
+                None
+            }
+        });
+        let (class, failure) = match (o.result, first_line) {
+            // A repeat is not counted again, whatever else is wrong with it.
+            (Err(kind), Some(_)) => (RowClass::Duplicate, Some(kind)),
+            (Ok(_), Some(first_line)) => (
+                RowClass::Duplicate,
+                Some(RowFailure::Duplicate { first_line }),
+            ),
+            (Err(kind), None) => (RowClass::Failed, Some(kind)),
+            (Ok(_), None) if o.excluded_status.is_some() => (RowClass::StatusExcluded, None),
+            (Ok(Proof::Owners(_)), None) => (RowClass::OwnerAttested, None),
+            (Ok(p), None) => (RowClass::Proven(p), None),
         };
-        on_failure(&rec);
-        if report.failures.len() < opts.max_failures {
-            report.failures.push(rec);
-        } else {
-            report.failures_omitted += 1;
+        self.tally.record(coin, o.amount, class);
+        let amount = match o.amount {
+            Some(Some(a)) => Some(a.to_string()),
+            _ => None,
+        };
+        match class {
+            RowClass::Proven(_) => report.proven += 1,
+            RowClass::Failed | RowClass::Duplicate => {
+                report.failed += 1;
+                if class == RowClass::Duplicate {
+                    report.duplicates += 1;
+                }
+            }
+            RowClass::OwnerAttested | RowClass::StatusExcluded => {
+                let owner = class == RowClass::OwnerAttested;
+                let reason = match o.excluded_status {
+                    Some(status) if !owner => format!(
+                        "status {status:?}: okx counts only rows of status 5 (the row's signatures verified)"
+                    ),
+                    _ => OWNER_NOTE.to_owned(),
+                };
+                let note = RowNote {
+                    line: o.line,
+                    coin: coin.to_owned(),
+                    address: address.to_owned(),
+                    amount,
+                    reason,
+                };
+                let max = self.max_listed;
+                if owner {
+                    report.owner_attested += 1;
+                    (self.on_row)(RowEvent::OwnerAttested(&note));
+                    let list = &mut report.owner_attested_rows;
+                    keep(list, &mut report.owner_attested_rows_omitted, note, max);
+                } else {
+                    report.status_excluded += 1;
+                    (self.on_row)(RowEvent::StatusExcluded(&note));
+                    let list = &mut report.status_excluded_rows;
+                    keep(list, &mut report.status_excluded_rows_omitted, note, max);
+                }
+            }
         }
+        if let Some(kind) = failure {
+            if let RowFailure::MixedMessages {
+                first_line,
+                first,
+                found,
+            } = &kind
+            {
+                report
+                    .message_conflict
+                    .get_or_insert_with(|| MessageConflict {
+                        line: o.line,
+                        message: found.clone(),
+                        first_line: *first_line,
+                        first_message: first.clone(),
+                    });
+            }
+            let rec = FailureRecord {
+                line: o.line,
+                coin: coin.to_owned(),
+                address: address.to_owned(),
+                reason: kind.to_string(),
+                kind,
+            };
+            (self.on_row)(RowEvent::Failure(&rec));
+            keep(
+                &mut report.failures,
+                &mut report.failures_omitted,
+                rec,
+                self.max_listed,
+            );
+        }
+    }
+
+    fn finish(mut self, preamble: &Preamble, opts: &VerifyOptions) -> Report {
+        self.report.coins = self.tally.finish();
+        if opts.check_summary && !preamble.summary.is_empty() {
+            self.report.summary_checked = true;
+            self.report.summary_block = summary::compare(&preamble.summary, &self.tally.coins);
+        }
+        self.report
+    }
+}
+
+/// Keeps `item` in a capped list, counting what is left out.
+fn keep<T>(list: &mut Vec<T>, omitted: &mut u64, item: T, max: usize) {
+    if list.len() < max {
+        list.push(item);
+    } else {
+        *omitted += 1;
     }
 }

@@ -81,6 +81,14 @@ pub enum RowFailure {
     },
     #[error("message {found:?} is not the expected message {expected:?}")]
     MessageMismatch { expected: String, found: String },
+    #[error("signs message {found:?}, but the file's first row (line {first_line}) signs {first:?}: every row of a file must sign one message")]
+    MixedMessages {
+        first_line: u64,
+        first: String,
+        found: String,
+    },
+    #[error("repeats the coin and address of line {first_line}: each (coin, address) is listed and counted once")]
+    Duplicate { first_line: u64 },
     #[error("column `amount`: {0:?} is not a non-negative decimal with at most 18 decimals")]
     Amount(String),
     #[error("column `{column}`: {source}")]

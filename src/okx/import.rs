@@ -4,10 +4,20 @@
 //! Carried: Bitcoin (`BTC`) single-key rows with base64 signatures (`bip137`), Bitcoin 2-of-3
 //! style multisig rows (`bip137-multisig` with the script), and EVM rows signed by the address
 //! itself (`eip191-keccak`). Everything else is counted as skipped with its reason: bundle v1
-//! has no scheme for it (other chains, owner-attested contracts, OKX's hex form of UTXO
-//! signatures). Rows are copied, not verified: `porsign verify` on the bundle judges them.
+//! has no scheme for it (other chains, OKX's hex form of UTXO signatures). Rows are copied,
+//! not verified: `porsign verify` on the bundle judges them.
+//!
+//! The verifier's rules apply where a bundle could hide what they catch:
+//! - a repeated (coin, address) is imported once; the repeat is skipped and reported with the
+//!   line it repeats ([`super::identity`], the verifier's key);
+//! - owner-attested rows (eoa1/eoa2: contracts, staking validators) are never imported. A
+//!   bundle entry states that the key of its `address` signed the challenge; the owner's
+//!   signature proves the owner's key, not the contract's or validator's address, and an entry
+//!   for the owner's own address would carry an amount that address does not hold;
+//! - rows that a status column leaves out (auditor layout: anything but status 5) are not
+//!   imported.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 use std::path::Path;
 
@@ -16,7 +26,8 @@ use sha2::{Digest, Sha256};
 use super::amount::Amount;
 use super::coins::{self, EvmAddress, Family};
 use super::csv::{Cells, LayoutKind, LineReader};
-use super::driver::{read_preamble, row_input};
+use super::driver::read_preamble;
+use super::outcome::{column_count_ok, row_input, row_key};
 use super::utxo::{self, UtxoAddress};
 use super::OkxError;
 use crate::bundle::model::{Chain, Entry, Header, Scheme};
@@ -42,7 +53,20 @@ pub struct ImportReport {
     /// Skipped rows by reason.
     pub skipped_by_reason: BTreeMap<String, u64>,
     pub challenge: String,
+    /// Rows skipped because they repeat an earlier row's (coin, address) (the first
+    /// [`MAX_LISTED`]).
+    pub duplicate_rows: Vec<DuplicateRow>,
 }
+
+/// A row that repeats an earlier row's (coin, address).
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct DuplicateRow {
+    pub line: u64,
+    pub first_line: u64,
+}
+
+/// How many duplicate rows the report lists (all are counted).
+pub const MAX_LISTED: usize = 1000;
 
 /// Why a row has no bundle form (None: it has one).
 fn bundle_form(
@@ -96,8 +120,8 @@ fn bundle_form(
         }
         Some(Family::Utxo(_)) => Err("utxo chain other than bitcoin"),
         Some(Family::Evm(EvmAddress::Hex)) => {
-            if row.eoa1.is_some() {
-                return Err("owner-attested (contract) rows have no bundle scheme");
+            if row.eoa1.is_some() || row.eoa2.is_some() {
+                return Err("owner-attested row (eoa1/eoa2): a bundle entry would claim the listed address's own key signed, which the row does not show");
             }
             if row.sig2.is_some() || row.script.is_some() {
                 return Err("evm row with extra columns");
@@ -169,7 +193,9 @@ pub fn import_okx<R: BufRead>(
     };
     let mut report = ImportReport::default();
     let mut out: Option<BundleWriter> = None;
-    let mut seen: HashSet<[u8; 16]> = HashSet::new();
+    // The first line of every (coin, address); the bundle addresses imported.
+    let mut rows_seen: HashMap<[u8; 16], u64> = HashMap::new();
+    let mut imported: HashSet<[u8; 16]> = HashSet::new();
     let mut buf = Vec::new();
     let skip = |report: &mut ImportReport, reason: &str| {
         report.skipped += 1;
@@ -189,9 +215,28 @@ pub fn import_okx<R: BufRead>(
         }
         report.rows += 1;
         let cells = Cells::split(line);
-        if cells.len() < layout.script + 1 || cells.len() > layout.columns {
+        if !column_count_ok(&layout, &cells) {
             skip(&mut report, "wrong number of columns");
             continue;
+        }
+        if let Some(first_line) = first_seen(&mut rows_seen, row_key(&layout, &cells), n) {
+            skip(
+                &mut report,
+                "(coin, address) listed twice: the repeat is not imported",
+            );
+            if report.duplicate_rows.len() < MAX_LISTED {
+                report.duplicate_rows.push(DuplicateRow {
+                    line: n,
+                    first_line,
+                });
+            }
+            continue;
+        }
+        if let Some(col) = layout.status {
+            if cells.get(col).trim() != "5" {
+                skip(&mut report, "left out by its status (only status 5 counts)");
+                continue;
+            }
         }
         let message = cells.get(layout.message);
         let challenge = opts.message.clone().unwrap_or_else(|| {
@@ -218,10 +263,11 @@ pub fn import_okx<R: BufRead>(
                 continue;
             }
         };
-        if !seen.insert(duplicate_key(entry.chain, &entry.address)) {
+        let key = duplicate_key(entry.chain, &entry.address);
+        if !imported.insert(key) {
             skip(
                 &mut report,
-                "address already imported (one entry per address)",
+                "address already imported from another coin of its chain (a bundle has one entry per address)",
             );
             continue;
         }
@@ -243,6 +289,17 @@ pub fn import_okx<R: BufRead>(
     };
     writer.finish().map_err(bundle_err)?;
     Ok(report)
+}
+
+/// The line `key` was first seen on, or None (and `line` is recorded) when it is new.
+fn first_seen(seen: &mut HashMap<[u8; 16], u64>, key: [u8; 16], line: u64) -> Option<u64> {
+    match seen.entry(key) {
+        std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(line);
+            None
+        }
+    }
 }
 
 fn header(challenge: &str, custodian: &str) -> Header {

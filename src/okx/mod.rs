@@ -8,23 +8,33 @@
 //! Stricter than OKX's `VerifyAddress` (research notes okx-formats.md §3.1): distinct keys and
 //! the threshold for multisig; undecodable addresses fail; every signature's key is bound to
 //! an address listed in the row or the row fails; unknown coins fail instead of being skipped;
-//! an expected message can be enforced; the summary block is checked against the rows.
+//! every row signs one message (the expected one, or the first row's); a repeated (coin,
+//! address) fails and is counted once; rows proven only through owner accounts and rows a
+//! status column leaves out fail the file unless the caller accepts them; the summary block is
+//! checked against the rows.
 
+pub mod accounts;
 pub mod address;
 pub mod amount;
 pub mod bench;
 pub mod coins;
 pub mod csv;
 pub mod driver;
+pub mod ed25519;
+pub mod eos;
 pub mod error;
+pub mod identity;
 pub mod import;
+pub mod outcome;
+pub mod report;
 pub mod summary;
 pub mod utxo;
 pub mod verify;
 
-pub use driver::{verify_stream, FailureRecord, Report, VerifyOptions};
+pub use driver::{verify_stream, Verification, VerifyOptions};
 pub use error::{OkxError, RowFailure};
-pub use verify::{Proof, RowInput, Verifier};
+pub use report::{FailureRecord, MessageConflict, Report, RowEvent, RowNote};
+pub use verify::{MessageRule, Proof, RowInput, Verifier};
 
 use std::io::Read;
 use std::path::Path;

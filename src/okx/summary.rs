@@ -8,26 +8,91 @@ use super::amount::Amount;
 use super::csv::SummaryRow;
 use super::verify::Proof;
 
-/// Counts and summed amount of one coin's detail rows.
+/// A sum of row amounts that knows when it cannot be stated.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sum {
+    pub value: Amount,
+    /// An amount of unknown unit was added, or the sum overflowed.
+    pub unknown: bool,
+    /// At least one amount was added.
+    pub any: bool,
+}
+
+impl Sum {
+    /// Adds a row's amount (`Some(None)`: of unknown unit; None: the layout has no amounts).
+    pub fn add(&mut self, amount: Option<Option<Amount>>) {
+        match amount {
+            Some(Some(a)) => {
+                self.any = true;
+                // i128 in 1e-18 units holds 1.7e20 whole coins; a file that overflows it is
+                // not a real balance sheet, and the sum is then reported as unknown.
+                match self.value.checked_add(a) {
+                    Some(s) => self.value = s,
+                    None => self.unknown = true,
+                }
+            }
+            Some(None) => {
+                self.any = true;
+                self.unknown = true;
+            }
+            None => {}
+        }
+    }
+
+    /// The sum as text; None when unknown or when the file has no amounts.
+    pub fn render(&self) -> Option<String> {
+        (self.any && !self.unknown).then(|| self.value.to_string())
+    }
+}
+
+/// What one row counts as in the totals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowClass {
+    /// Verified, and the key(s) own the listed address.
+    Proven(Proof),
+    /// Verified, but only the owner accounts' keys are proven ([`Proof::Owners`]).
+    OwnerAttested,
+    /// Verified, but left out by its status column (auditor layout).
+    StatusExcluded,
+    Failed,
+    /// A repeat of an earlier row's (coin, address): failed, and its amount is not added.
+    Duplicate,
+}
+
+/// Counts and summed amounts of one coin's detail rows.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CoinStats {
     pub coin: String,
     pub rows: u64,
-    pub passed: u64,
-    pub failed: u64,
-    /// Passed rows proven through owner accounts (contracts, staking, rotated keys).
+    /// Rows whose listed address is proven by its own key(s).
+    pub proven: u64,
+    /// Rows proven only through owner accounts (contracts, staking, rotated keys).
     pub owner_attested: u64,
-    /// Passed rows proven by an m-of-n multisig.
+    pub failed: u64,
+    /// Verified rows that the status column leaves out.
+    pub status_excluded: u64,
+    /// Failed rows that repeat an earlier row's (coin, address) (included in `failed`).
+    pub duplicates: u64,
+    /// Proven rows proven by an m-of-n multisig.
     pub multisig: u64,
-    /// Sum of `amount` in the coin's main unit; None when the unit is unknown (2022 layout
+    /// Sum of `amount` over the coin's rows, each (coin, address) once, whatever the row's
+    /// verdict: what the summary block states. None when the unit is unknown (2022 layout
     /// with an integer amount of an unknown coin) or the file has no amounts.
     pub amount: Option<String>,
+    /// Sum over the proven rows.
+    pub amount_proven: Option<String>,
+    /// Sum over the owner-attested rows.
+    pub amount_owner_attested: Option<String>,
+    /// Sum over the status-excluded rows.
+    pub amount_status_excluded: Option<String>,
     #[serde(skip)]
-    pub sum: Amount,
+    pub listed: Sum,
     #[serde(skip)]
-    pub unit_unknown: bool,
+    pub proven_sum: Sum,
     #[serde(skip)]
-    pub has_amounts: bool,
+    pub owner_sum: Sum,
+    #[serde(skip)]
+    pub excluded_sum: Sum,
 }
 
 /// Tallies rows per coin in file order.
@@ -38,12 +103,7 @@ pub struct Tally {
 
 impl Tally {
     /// Records one row. `amount`: Some(None) = an amount of unknown unit.
-    pub fn record(
-        &mut self,
-        coin: &str,
-        amount: Option<Option<Amount>>,
-        outcome: Result<Proof, ()>,
-    ) {
+    pub fn record(&mut self, coin: &str, amount: Option<Option<Amount>>, class: RowClass) {
         let stats = match self.coins.get_mut(coin) {
             Some(s) => s,
             None => self
@@ -55,32 +115,30 @@ impl Tally {
                 }),
         };
         stats.rows += 1;
-        match outcome {
-            Ok(proof) => {
-                stats.passed += 1;
-                match proof {
-                    Proof::Owners(_) => stats.owner_attested += 1,
-                    Proof::Multisig { .. } => stats.multisig += 1,
-                    Proof::SingleKey => {}
-                }
-            }
-            Err(()) => stats.failed += 1,
+        if class != RowClass::Duplicate {
+            stats.listed.add(amount);
         }
-        match amount {
-            Some(Some(a)) => {
-                stats.has_amounts = true;
-                // i128 in 1e-18 units holds 1.7e20 whole coins; a file that overflows it is
-                // not a real balance sheet, and the sum is then reported as unknown.
-                match stats.sum.checked_add(a) {
-                    Some(s) => stats.sum = s,
-                    None => stats.unit_unknown = true,
+        match class {
+            RowClass::Proven(proof) => {
+                stats.proven += 1;
+                stats.proven_sum.add(amount);
+                if matches!(proof, Proof::Multisig { .. }) {
+                    stats.multisig += 1;
                 }
             }
-            Some(None) => {
-                stats.has_amounts = true;
-                stats.unit_unknown = true;
+            RowClass::OwnerAttested => {
+                stats.owner_attested += 1;
+                stats.owner_sum.add(amount);
             }
-            None => {}
+            RowClass::StatusExcluded => {
+                stats.status_excluded += 1;
+                stats.excluded_sum.add(amount);
+            }
+            RowClass::Failed => stats.failed += 1,
+            RowClass::Duplicate => {
+                stats.failed += 1;
+                stats.duplicates += 1;
+            }
         }
     }
 
@@ -90,7 +148,10 @@ impl Tally {
             .values()
             .map(|s| {
                 let mut s = s.clone();
-                s.amount = (s.has_amounts && !s.unit_unknown).then(|| s.sum.to_string());
+                s.amount = s.listed.render();
+                s.amount_proven = s.proven_sum.render();
+                s.amount_owner_attested = s.owner_sum.render();
+                s.amount_status_excluded = s.excluded_sum.render();
                 s
             })
             .collect()
@@ -153,8 +214,8 @@ pub fn compare(block: &[SummaryRow], coins: &BTreeMap<String, CoinStats>) -> Vec
         let mut unknown = false;
         for stats in coins.values().filter(|s| covers(&row.coin, &s.coin)) {
             rows += stats.rows;
-            unknown |= stats.unit_unknown || !stats.has_amounts;
-            sum = sum.checked_add(stats.sum).unwrap_or_else(|| {
+            unknown |= stats.listed.unknown || !stats.listed.any;
+            sum = sum.checked_add(stats.listed.value).unwrap_or_else(|| {
                 unknown = true;
                 sum
             });
@@ -183,7 +244,7 @@ pub fn compare(block: &[SummaryRow], coins: &BTreeMap<String, CoinStats>) -> Vec
                 line: None,
                 snapshot_height: None,
                 block_amount: None,
-                detail_amount: (!stats.unit_unknown).then(|| stats.sum.to_string()),
+                detail_amount: (!stats.listed.unknown).then(|| stats.listed.value.to_string()),
                 detail_rows: stats.rows,
                 status: SummaryStatus::MissingFromSummary,
             });

@@ -38,6 +38,7 @@ fn detected_valid_okx_file_exits_0() {
 }
 
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn real_2022_file_verifies_like_okx() {
     let Some(f) = shared_file("research/okx/563eaa1/okx_por_example.csv") else {
         return;
@@ -45,7 +46,11 @@ fn real_2022_file_verifies_like_okx() {
     let dir = tempfile::tempdir().unwrap();
     let o = porsign(&["verify", path(&f)], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert!(out(&o).contains("33 rows, 33 passed, 0 failed"));
+    assert!(
+        out(&o).contains("33 rows, 33 proven, 0 owner-attested, 0 failed"),
+        "{}",
+        out(&o)
+    );
 }
 
 #[test]
@@ -90,7 +95,16 @@ fn message_flag_sets_the_expected_message() {
 fn json_report_document() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture("okx/layout-12-staking.csv");
+    // Two rows rest on owner claims: not proven by default (exit 1).
     let o = porsign(&["--json", "verify", path(&f)], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let doc: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(doc["result"], "invalid");
+    assert_eq!(doc["owner_attested_rows"][0]["line"], 6);
+    let o = porsign(
+        &["--json", "verify", path(&f), "--accept-owner-attested"],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let doc: Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(doc["type"], "okx-verify-report");
@@ -98,7 +112,9 @@ fn json_report_document() {
     assert_eq!(doc["result"], "valid");
     assert_eq!(doc["layout"], "okx-detail-12");
     assert_eq!(doc["rows"], 3);
+    assert_eq!(doc["proven"], 1);
     assert_eq!(doc["owner_attested"], 2);
+    assert_eq!(doc["message"], "I am an OKX address");
     assert_eq!(doc["coins"][0]["coin"], "ETH");
     assert_eq!(doc["summary_block"][0]["status"], "match");
 }

@@ -11,7 +11,7 @@ use super::{failure_at, fixture_text, run};
 fn nine_column_layout_with_absent_spellings_verifies() {
     let r = run(&fixture_text("layout-9.csv"));
     assert_eq!(r.layout, "okx-detail-9");
-    assert_eq!((r.rows, r.passed, r.failed), (6, 6, 0), "{:?}", r.failures);
+    assert_eq!((r.rows, r.proven, r.failed), (6, 6, 0), "{:?}", r.failures);
     assert_eq!(r.summary_mismatches().count(), 0, "{:?}", r.summary_block);
     assert!(r.all_valid());
 }
@@ -24,18 +24,33 @@ fn eleven_column_header_with_leading_spaces_is_read() {
     );
     let r = run(&text);
     assert_eq!(r.layout, "okx-detail-11");
-    assert_eq!(r.passed, 6);
+    assert_eq!(r.proven, 6);
 }
 
 #[test]
 fn twelve_column_staking_layout() {
     let r = run(&fixture_text("layout-12-staking.csv"));
     assert_eq!(r.layout, "okx-detail-12");
-    assert_eq!((r.rows, r.passed), (3, 3), "{:?}", r.failures);
+    assert_eq!(r.format, "OKX proof-of-reserves CSV, 12-column layout");
+    assert_eq!((r.rows, r.proven, r.failed), (3, 1, 0), "{:?}", r.failures);
     // Native staking (eoa1) and Eigenlayer (eoa1, and eoa2's filled signature2) are owner
-    // proofs; the summary's 64 ETH matches 64.06 at its printed precision.
+    // proofs: not proven by default, so the file fails.
     assert_eq!(r.owner_attested, 2);
+    assert!(!r.all_valid());
+    // Accepted, the file is valid; the summary's 64 ETH matches 64.06 at its printed
+    // precision, and the owner-attested 64 ETH stay apart from the proven 0.0589....
+    let r = super::run_with(
+        &fixture_text("layout-12-staking.csv"),
+        &VerifyOptions {
+            accept_owner_attested: true,
+            ..VerifyOptions::default()
+        },
+    );
     assert!(r.all_valid(), "{:?}", r.summary_block);
+    let eth = &r.coins[0];
+    assert_eq!(eth.amount.as_deref(), Some("64.058959708849230328"));
+    assert_eq!(eth.amount_proven.as_deref(), Some("0.058959708849230328"));
+    assert_eq!(eth.amount_owner_attested.as_deref(), Some("64"));
 }
 
 #[test]
@@ -104,7 +119,7 @@ fn a_row_with_too_many_columns_fails_alone() {
             expected: 9
         })
     ));
-    assert_eq!(r.passed, 5);
+    assert_eq!(r.proven, 5);
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn only_failure(r: &porsign::okx::Report, line: u64) -> RowFailure {
 #[test]
 fn untampered_fixture_is_valid() {
     let r = tampered(9, |_| {});
-    assert_eq!((r.passed, r.failed), (6, 0));
+    assert_eq!((r.proven, r.failed), (6, 0));
 }
 
 #[test]
@@ -195,12 +195,28 @@ fn one_signature_is_below_the_threshold() {
 
 #[test]
 fn changed_message_breaks_the_signature() {
+    // Every row's message changed alike (one row alone would sign another message than the
+    // others and fail for that first): the signatures no longer verify.
+    let text = fixture_text("layout-9.csv").replace("I am an OKX address", "I am an OKX address!");
+    let r = super::run_with(
+        &text,
+        &VerifyOptions {
+            check_summary: false,
+            ..VerifyOptions::default()
+        },
+    );
+    assert_eq!(r.failed, 6);
+    let f = failure_at(&r, 10).unwrap();
+    assert!(matches!(f, RowFailure::KeyMismatch { .. }), "{f:?}");
+    let f = failure_at(&r, 9).unwrap();
+    assert!(matches!(f, RowFailure::SignerNotInScript { .. }), "{f:?}");
+    // One row changed: it signs another message than the file's first row.
     let r = tampered(10, |c| c[MESSAGE] = "I am an OKX address!".to_owned());
     let f = only_failure(&r, 10);
-    assert!(matches!(f, RowFailure::KeyMismatch { .. }), "{f:?}");
-    let r = tampered(9, |c| c[MESSAGE] = "I am an OKX address!".to_owned());
-    let f = only_failure(&r, 9);
-    assert!(matches!(f, RowFailure::SignerNotInScript { .. }), "{f:?}");
+    assert!(
+        matches!(f, RowFailure::MixedMessages { first_line: 8, .. }),
+        "{f:?}"
+    );
 }
 
 #[test]
@@ -248,9 +264,10 @@ fn key_is_bound_to_the_address_on_every_chain() {
         only_failure(&r, 8),
         RowFailure::KeyMismatch { .. }
     ));
-    // BTC multisig: another real 2-of-3 address (the script no longer hashes to it).
+    // BTC multisig: another valid P2SH address (the script no longer hashes to it). Not one
+    // of the file's own: that would also be a repeated address.
     let r = tampered(9, |c| {
-        c[ADDRESS] = "35qCockmtW6dNNWuQzZyZEtaqJHuXcbqYy".into()
+        c[ADDRESS] = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy".into()
     });
     assert!(matches!(
         only_failure(&r, 9),

@@ -330,30 +330,17 @@ pub fn sha256_hex(text: &str) -> String {
 /// Duplicate detection keys on a hash of the canonical address, so that memory stays small for
 /// millions of entries and two spellings of one address (bech32 case, EIP-55 case) still collide.
 pub fn duplicate_key(chain: Chain, address: &str) -> [u8; 16] {
-    let canonical = canonical_address(chain, address);
-    let mut h = Sha256::new();
-    h.update(chain.as_str().as_bytes());
-    h.update([0]);
-    h.update(canonical.as_bytes());
-    // 128 bits keep accidental collisions out of reach for any bundle size while halving the
-    // memory per address.
-    let digest = h.finalize();
-    let mut key = [0u8; 16];
-    key.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
-    key
+    crate::address_key::key(chain.as_str(), canonical_address(chain, address).as_bytes())
 }
 
 /// The spelling of an address under which duplicates are found: bech32 and Ethereum hex are
-/// case-insensitive and written lowercase canonically; base58 is case-sensitive and kept.
+/// case-insensitive and written lowercase canonically; base58 is case-sensitive and kept
+/// (the rule is [`crate::address_key`]'s, shared with the OKX verifier).
 pub fn canonical_address(chain: Chain, address: &str) -> String {
-    let lower = address.to_ascii_lowercase();
-    let case_insensitive = match chain {
-        Chain::Bitcoin => ["bc1", "tb1", "bcrt1"].iter().any(|p| lower.starts_with(p)),
-        Chain::Ethereum => true,
+    use crate::address_key::{canonical, case_of, Case};
+    let case = match chain {
+        Chain::Bitcoin => case_of(address),
+        Chain::Ethereum => Case::Insensitive,
     };
-    if case_insensitive {
-        lower
-    } else {
-        address.to_owned()
-    }
+    canonical(address, case).into_owned()
 }
