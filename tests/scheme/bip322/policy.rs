@@ -1,0 +1,229 @@
+//! Proofs that libbitcoinconsensus accepts but BIP-322's required rules (Bitcoin Core's standard
+//! script flags) refuse: each must be invalid, or inconclusive for the upgradable rules. Every
+//! case has a control proof that differs only in the broken rule and is accepted, so a failure
+//! is the rule's doing.
+#![allow(clippy::indexing_slicing)]
+
+use bitcoin::key::Keypair;
+use bitcoin::opcodes::all::*;
+use bitcoin::script::Builder;
+use bitcoin::{Address, Network, ScriptBuf};
+use porsign::scheme::bip322::{self, Bip322Variant};
+use porsign::scheme::SchemeError;
+use secp256k1::SECP256K1;
+
+use super::build::*;
+
+#[track_caller]
+fn assert_invalid(got: Result<Bip322Variant, SchemeError>, rule: &str) {
+    assert!(
+        matches!(&got, Err(SchemeError::Bip322Invalid(m)) if m.contains(rule)),
+        "expected invalid ({rule}), got {got:?}"
+    );
+}
+
+/// CLEANSTACK for P2SH: an extra OP_1 under the signature stays on the stack.
+#[test]
+fn p2sh_spend_must_leave_a_clean_stack() {
+    let redeem = checksig(&pk(1).serialize());
+    let address = Address::p2sh(&redeem, Network::Bitcoin).unwrap();
+    let proof = |extra: bool| {
+        let mut tx = to_sign(&address, 0, 0, 0);
+        let sig = sign_legacy(&tx, &redeem, &sk(1));
+        let mut b = Builder::new();
+        if extra {
+            b = b.push_int(1);
+        }
+        tx.input[0].script_sig = b
+            .push_slice(push(&sig))
+            .push_slice(push(redeem.as_bytes()))
+            .into_script();
+        full(&tx)
+    };
+    assert_eq!(
+        bip322::verify(MSG, &address, &proof(false)),
+        Ok(Bip322Variant::Full)
+    );
+    assert_invalid(bip322::verify(MSG, &address, &proof(true)), "CLEANSTACK");
+}
+
+/// CLEANSTACK for a bare legacy spend (P2PKH): `OP_1 <sig> <pubkey>`.
+#[test]
+fn legacy_spend_must_leave_a_clean_stack() {
+    let key = bitcoin::CompressedPublicKey(pk(2));
+    let address = Address::p2pkh(key, Network::Bitcoin);
+    let proof = |extra: bool| {
+        let mut tx = to_sign(&address, 0, 0, 0);
+        let sig = sign_legacy(&tx, &address.script_pubkey(), &sk(2));
+        let mut b = Builder::new();
+        if extra {
+            b = b.push_int(1);
+        }
+        tx.input[0].script_sig = b
+            .push_slice(push(&sig))
+            .push_slice(push(&key.to_bytes()))
+            .into_script();
+        full(&tx)
+    };
+    assert_eq!(
+        bip322::verify(MSG, &address, &proof(false)),
+        Ok(Bip322Variant::Full)
+    );
+    assert_invalid(bip322::verify(MSG, &address, &proof(true)), "CLEANSTACK");
+}
+
+/// A tapscript key that is neither 32 bytes nor empty is an upgrade hook: any non-empty
+/// signature passes for it today, so nobody is proven to own the address (inconclusive).
+#[test]
+fn tapscript_key_of_unknown_type_is_inconclusive() {
+    let signer = Keypair::from_secret_key(SECP256K1, &sk(3));
+    // Control: a 32-byte key and its real signature.
+    let leaf = checksig(&signer.x_only_public_key().0.serialize());
+    let (address, control, sig) = tapscript(&leaf, &signer);
+    let proof = simple(&[sig, leaf.to_bytes(), control]);
+    assert_eq!(
+        bip322::verify(MSG, &address, &proof),
+        Ok(Bip322Variant::Simple)
+    );
+
+    // A 33-byte key in the leaf, "signed" with 64 arbitrary bytes.
+    let leaf = checksig(&pk(3).serialize());
+    let (address, control, _) = tapscript(&leaf, &signer);
+    let proof = simple(&[vec![0x01; 64], leaf.to_bytes(), control]);
+    let got = bip322::verify(MSG, &address, &proof);
+    assert!(
+        matches!(&got, Err(SchemeError::Bip322Unsupported(m)) if m.contains("public key of unknown type")),
+        "{got:?}"
+    );
+
+    // The same with the key taken from the witness instead of the leaf.
+    let leaf = Builder::new().push_opcode(OP_CHECKSIG).into_script();
+    let (address, control, _) = tapscript(&leaf, &signer);
+    let proof = simple(&[vec![0x01; 64], vec![0x02; 20], leaf.to_bytes(), control]);
+    let got = bip322::verify(MSG, &address, &proof);
+    assert!(
+        matches!(&got, Err(SchemeError::Bip322Unsupported(m)) if m.contains("public key of unknown type")),
+        "{got:?}"
+    );
+}
+
+/// WITNESS_PUBKEYTYPE: segwit v0 scripts take compressed keys only.
+#[test]
+fn segwit_v0_uncompressed_key_is_invalid() {
+    for (key, ok) in [
+        (pk(4).serialize().to_vec(), true),
+        (pk(4).serialize_uncompressed().to_vec(), false),
+    ] {
+        let ws = checksig(&key);
+        let address = p2wsh(&ws);
+        let tx = to_sign(&address, 0, 0, 0);
+        let proof = simple(&[sign_v0(&tx, &ws, &sk(4)), ws.to_bytes()]);
+        let got = bip322::verify(MSG, &address, &proof);
+        if ok {
+            assert_eq!(got, Ok(Bip322Variant::Simple));
+        } else {
+            assert_invalid(got, "WITNESS_PUBKEYTYPE");
+        }
+    }
+}
+
+/// NULLFAIL: a signature check that fails must have been given an empty signature. Here the
+/// failing CHECKSIG sits in a NOTIF branch whose result is inverted: consensus lets anyone
+/// "sign" with any well-formed signature.
+#[test]
+fn failed_check_with_non_empty_signature_is_invalid() {
+    let ws = Builder::new()
+        .push_opcode(OP_NOTIF)
+        .push_slice(push(&pk(5).serialize()))
+        .push_opcode(OP_CHECKSIG)
+        .push_opcode(OP_NOT)
+        .push_opcode(OP_ELSE)
+        .push_slice(push(&pk(6).serialize()))
+        .push_opcode(OP_CHECKSIG)
+        .push_opcode(OP_ENDIF)
+        .into_script();
+    let address = p2wsh(&ws);
+    let control = simple(&[vec![], vec![], ws.to_bytes()]);
+    assert_eq!(
+        bip322::verify(MSG, &address, &control),
+        Ok(Bip322Variant::Simple)
+    );
+    let proof = simple(&[wrong_sig(&sk(5)), vec![], ws.to_bytes()]);
+    assert_invalid(bip322::verify(MSG, &address, &proof), "NULLFAIL");
+}
+
+/// MINIMALIF: the IF argument must be empty or exactly 0x01.
+#[test]
+fn non_minimal_if_argument_is_invalid() {
+    let ws = Builder::new()
+        .push_opcode(OP_IF)
+        .push_slice(push(&pk(7).serialize()))
+        .push_opcode(OP_CHECKSIG)
+        .push_opcode(OP_ELSE)
+        .push_int(0)
+        .push_opcode(OP_ENDIF)
+        .into_script();
+    let address = p2wsh(&ws);
+    let tx = to_sign(&address, 0, 0, 0);
+    let sig = sign_v0(&tx, &ws, &sk(7));
+    let ok = simple(&[sig.clone(), vec![0x01], ws.to_bytes()]);
+    assert_eq!(
+        bip322::verify(MSG, &address, &ok),
+        Ok(Bip322Variant::Simple)
+    );
+    let proof = simple(&[sig, vec![0x02], ws.to_bytes()]);
+    assert_invalid(bip322::verify(MSG, &address, &proof), "MINIMALIF");
+}
+
+/// MINIMALDATA also covers numbers taken from the witness: 0x0100 is a non-minimal 1.
+#[test]
+fn non_minimal_number_operand_is_invalid() {
+    let ws = Builder::new()
+        .push_opcode(OP_1ADD)
+        .push_int(2)
+        .push_opcode(OP_EQUALVERIFY)
+        .push_slice(push(&pk(8).serialize()))
+        .push_opcode(OP_CHECKSIG)
+        .into_script();
+    let address = p2wsh(&ws);
+    let tx = to_sign(&address, 0, 0, 0);
+    let sig = sign_v0(&tx, &ws, &sk(8));
+    let ok = simple(&[sig.clone(), vec![0x01], ws.to_bytes()]);
+    assert_eq!(
+        bip322::verify(MSG, &address, &ok),
+        Ok(Bip322Variant::Simple)
+    );
+    let proof = simple(&[sig, vec![0x01, 0x00], ws.to_bytes()]);
+    assert_invalid(bip322::verify(MSG, &address, &proof), "SCRIPTNUM");
+}
+
+/// The required rules come before the upgradable ones: a proof that breaks CLEANSTACK is
+/// invalid even when it also executes a NOP reserved for upgrades.
+#[test]
+fn required_rules_win_over_upgradable_ones() {
+    let redeem = Builder::new()
+        .push_opcode(OP_NOP4)
+        .push_slice(push(&pk(9).serialize()))
+        .push_opcode(OP_CHECKSIG)
+        .into_script();
+    let address = Address::p2sh(&redeem, Network::Bitcoin).unwrap();
+    let proof = |extra: bool| {
+        let mut tx = to_sign(&address, 0, 0, 0);
+        let sig = sign_legacy(&tx, &redeem, &sk(9));
+        let mut b = Builder::new();
+        if extra {
+            b = b.push_int(1);
+        }
+        tx.input[0].script_sig = b
+            .push_slice(push(&sig))
+            .push_slice(push(redeem.as_bytes()))
+            .into_script();
+        full(&tx)
+    };
+    assert!(matches!(
+        bip322::verify(MSG, &address, &proof(false)),
+        Err(SchemeError::Bip322Unsupported(_))
+    ));
+    assert_invalid(bip322::verify(MSG, &address, &proof(true)), "CLEANSTACK");
+    let _ = ScriptBuf::new();
+}
