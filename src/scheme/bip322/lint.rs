@@ -1,7 +1,7 @@
 //! Static rules on the scripts an input carries, where BIP-322 speaks of a script's *contents*
 //! rather than of what executes: every push minimally encoded, no OP_CODESEPARATOR and no
-//! FindAndDelete-relevant push anywhere (required → invalid); no NOP reserved for upgrades and
-//! no OP_SUCCESSx anywhere (upgradable → inconclusive), executed or not.
+//! FindAndDelete-relevant push anywhere (required → invalid); no NOP reserved for upgrades, no
+//! OP_SUCCESSx anywhere, executed or not, and no taproot annex (upgradable → inconclusive).
 
 use bitcoin::blockdata::opcodes::{all as op, Class, ClassifyContext};
 use bitcoin::script::Instruction;
@@ -144,9 +144,13 @@ fn check_find_and_delete(sig_pushes: &[&[u8]], script: &Script, findings: &mut F
 /// Taproot script path: the leaf version and the leaf script. (Signature hash types are checked
 /// on the signatures the interpreter actually verified.)
 fn lint_taproot(witness: &[&[u8]], findings: &mut Findings) {
-    // Drop the annex (last element starting 0x50 when there are at least two).
+    // The annex (last element starting 0x50 when there are at least two) has no meaning yet:
+    // BIP-341 reserves it for upgrades, and Core's policy does not relay it.
     let stack = match witness {
-        [rest @ .., last] if !rest.is_empty() && last.first() == Some(&0x50) => rest,
+        [rest @ .., last] if !rest.is_empty() && last.first() == Some(&0x50) => {
+            findings.unsupported("the taproot annex is reserved for upgrades (BIP-341)");
+            rest
+        }
         all => all,
     };
     match stack {

@@ -19,8 +19,9 @@
 //!    verification flags. It runs only after consensus accepted; whatever it refuses fails.
 //!    - Required rules (→ [`SchemeError::Bip322Invalid`]): STRICTENC, DERSIG, LOW_S, NULLDUMMY,
 //!      SIGPUSHONLY, MINIMALDATA (pushes and number operands), CLEANSTACK (legacy and P2SH
-//!      too), MINIMALIF, NULLFAIL, WITNESS_PUBKEYTYPE, CONST_SCRIPTCODE; then every signature
-//!      actually checked must be SIGHASH_ALL (or SIGHASH_DEFAULT for BIP-340 signatures).
+//!      too), MINIMALIF (in legacy and P2SH scripts as well, as BIP-322 words it), NULLFAIL,
+//!      WITNESS_PUBKEYTYPE, CONST_SCRIPTCODE; then every signature actually checked must be
+//!      SIGHASH_ALL (or SIGHASH_DEFAULT for BIP-340 signatures).
 //!    - Upgradable rules (→ [`SchemeError::Bip322Unsupported`], "inconclusive"):
 //!      DISCOURAGE_UPGRADABLE_NOPS, DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM,
 //!      DISCOURAGE_UPGRADABLE_TAPROOT_VERSION, DISCOURAGE_OP_SUCCESS and
@@ -30,7 +31,8 @@
 //!
 //! A static lint of the scripts the input carries adds the rules BIP-322 states about a
 //! script's contents, executed or not: every push minimal, no OP_CODESEPARATOR and no push
-//! that FindAndDelete would remove (invalid); no reserved NOP and no OP_SUCCESSx (inconclusive).
+//! that FindAndDelete would remove (invalid); no reserved NOP, no OP_SUCCESSx and no taproot
+//! annex (inconclusive).
 //! Before any script runs, `to_sign` versions other than 0 and 2 and witness versions above 1 or
 //! of non-standard program lengths are inconclusive too.
 //!

@@ -13,6 +13,11 @@ use crate::scheme::script::{self, Flags, Report, ScriptError, SignatureUse};
 const CONSENSUS_FLAGS: u32 =
     bitcoinconsensus::VERIFY_ALL_PRE_TAPROOT | bitcoinconsensus::VERIFY_TAPROOT;
 
+/// The script rules BIP-322 requires: all of Core's standard flags, and MINIMALIF in legacy and
+/// P2SH scripts too (BIP-322 states it for every IF/NOTIF, Core's flag only covers witness v0).
+const POLICY: Flags =
+    Flags::from_bits_truncate(Flags::STANDARD.bits() | Flags::MINIMALIF_BASE.bits());
+
 /// Verifies input `index` of `sign` spending `prevouts[index]`; on success returns what the
 /// policy interpreter observed (lock-time opcodes executed).
 pub(super) fn verify_input(
@@ -32,10 +37,10 @@ pub(super) fn verify_input(
     // The required rules are judged before the upgradable ones: when the standard flags stop
     // at an upgrade hook, the script is run again without those hooks (as today's consensus
     // treats them) to find any required rule it also breaks.
-    let (report, upgradable) = match script::verify_input(sign, index, prevouts, Flags::STANDARD) {
+    let (report, upgradable) = match script::verify_input(sign, index, prevouts, POLICY) {
         Ok(report) => (report, None),
         Err(e) if e.is_upgradable() => {
-            let required = Flags::STANDARD.without(Flags::UPGRADABLE);
+            let required = POLICY.without(Flags::UPGRADABLE);
             let report =
                 script::verify_input(sign, index, prevouts, required).map_err(policy_invalid)?;
             (report, Some(e))

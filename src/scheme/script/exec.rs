@@ -243,8 +243,8 @@ impl<'t> Machine<'t> {
         Ok(())
     }
 
-    /// The truth value of an IF/NOTIF argument, which must be minimal in tapscript (consensus)
-    /// and in witness v0 under MINIMALIF.
+    /// The truth value of an IF/NOTIF argument, which must be minimal in tapscript (consensus),
+    /// in witness v0 under MINIMALIF and in BASE scripts under MINIMALIF_BASE.
     fn condition(&self, arg: &[u8], version: SigVersion) -> Result<bool, ScriptError> {
         let minimal = matches!(arg, [] | [1]);
         if !minimal {
@@ -252,6 +252,9 @@ impl<'t> Machine<'t> {
                 return Err(ScriptError::TapscriptMinimalIf);
             }
             if version == SigVersion::WitnessV0 && self.flags.contains(Flags::MINIMALIF) {
+                return Err(ScriptError::MinimalIf);
+            }
+            if version == SigVersion::Base && self.flags.contains(Flags::MINIMALIF_BASE) {
                 return Err(ScriptError::MinimalIf);
             }
         }

@@ -31,6 +31,11 @@ impl Flags {
     pub const DISCOURAGE_OP_SUCCESS: Flags = Flags(1 << 19);
     pub const DISCOURAGE_UPGRADABLE_PUBKEYTYPE: Flags = Flags(1 << 20);
 
+    /// porsign's extension, outside Bitcoin Core's flags: MINIMALIF also for BASE scripts
+    /// (legacy and P2SH), as BIP-322 words the rule ("the argument of IF/NOTIF must be exactly
+    /// 0x01 or empty push") without Core's restriction to witness v0.
+    pub const MINIMALIF_BASE: Flags = Flags(1 << 30);
+
     /// The consensus rules in force today (what libbitcoinconsensus accepts as flags).
     pub const CONSENSUS: Flags = Flags(
         Self::P2SH.0
@@ -109,9 +114,10 @@ impl Flags {
         self.0
     }
 
-    /// Flags from raw bits; unknown bits are dropped.
+    /// Flags from raw bits; bits that are neither Core's nor [`Flags::MINIMALIF_BASE`] are
+    /// dropped.
     pub const fn from_bits_truncate(bits: u32) -> Flags {
-        Flags(bits & ((1 << 21) - 1))
+        Flags(bits & (((1 << 21) - 1) | Self::MINIMALIF_BASE.0))
     }
 
     /// Whether every flag of `other` is set.

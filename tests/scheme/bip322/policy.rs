@@ -225,5 +225,89 @@ fn required_rules_win_over_upgradable_ones() {
         Err(SchemeError::Bip322Unsupported(_))
     ));
     assert_invalid(bip322::verify(MSG, &address, &proof(true)), "CLEANSTACK");
-    let _ = ScriptBuf::new();
+}
+
+/// BIP-322 states MINIMALIF for every IF/NOTIF, not only in segwit v0 as Core's flag does: a
+/// P2SH script fed 0x02 is invalid too.
+#[test]
+fn non_minimal_if_argument_in_p2sh_is_invalid() {
+    let redeem = Builder::new()
+        .push_opcode(OP_IF)
+        .push_slice(push(&pk(10).serialize()))
+        .push_opcode(OP_CHECKSIG)
+        .push_opcode(OP_ELSE)
+        .push_int(0)
+        .push_opcode(OP_ENDIF)
+        .into_script();
+    let address = Address::p2sh(&redeem, Network::Bitcoin).unwrap();
+    // The IF argument as a minimal push: OP_1 (control), OP_2, and the 2-byte 0x0100.
+    let proof = |arg: Builder| {
+        let mut tx = to_sign(&address, 0, 0, 0);
+        let sig = sign_legacy(&tx, &redeem, &sk(10));
+        let mut script_sig = Builder::new()
+            .push_slice(push(&sig))
+            .into_script()
+            .into_bytes();
+        script_sig.extend(arg.into_script().into_bytes());
+        script_sig.extend(
+            Builder::new()
+                .push_slice(push(redeem.as_bytes()))
+                .into_script()
+                .into_bytes(),
+        );
+        tx.input[0].script_sig = ScriptBuf::from_bytes(script_sig);
+        full(&tx)
+    };
+    assert_eq!(
+        bip322::verify(MSG, &address, &proof(Builder::new().push_int(1))),
+        Ok(Bip322Variant::Full)
+    );
+    assert_invalid(
+        bip322::verify(MSG, &address, &proof(Builder::new().push_int(2))),
+        "MINIMALIF",
+    );
+    assert_invalid(
+        bip322::verify(MSG, &address, &proof(Builder::new().push_slice([1u8, 0]))),
+        "MINIMALIF",
+    );
+}
+
+/// The taproot annex is reserved for upgrades: a key-path proof that carries one (and signs
+/// it, so consensus accepts it) is inconclusive.
+#[test]
+fn taproot_annex_is_inconclusive() {
+    use bitcoin::key::TapTweak;
+    use bitcoin::sighash::{Annex, Prevouts, SighashCache, TapSighashType};
+    let kp = Keypair::from_secret_key(SECP256K1, &sk(11));
+    let address = Address::p2tr(SECP256K1, kp.x_only_public_key().0, None, Network::Bitcoin);
+    let tx = to_sign(&address, 0, 0, 0);
+    let spend = bip322::to_spend(MSG, &address.script_pubkey());
+    let annex = vec![0x50, 0x00];
+    let sign = |annex: Option<&[u8]>| {
+        let h = SighashCache::new(&tx)
+            .taproot_signature_hash(
+                0,
+                &Prevouts::All(&spend.output),
+                annex.map(|a| Annex::new(a).unwrap()),
+                None,
+                TapSighashType::Default,
+            )
+            .unwrap();
+        let tweaked = kp.tap_tweak(SECP256K1, None).to_keypair();
+        SECP256K1
+            .sign_schnorr_no_aux_rand(&secp256k1::Message::from(h), &tweaked)
+            .as_ref()
+            .to_vec()
+    };
+    let ok = simple(&[sign(None)]);
+    assert_eq!(
+        bip322::verify(MSG, &address, &ok),
+        Ok(Bip322Variant::Simple)
+    );
+    let proof = simple(&[sign(Some(&annex)), annex.clone()]);
+    let got = bip322::verify(MSG, &address, &proof);
+    assert!(
+        matches!(&got, Err(SchemeError::Bip322Unsupported(m)) if m.contains("annex")),
+        "{got:?}"
+    );
 }
