@@ -7,7 +7,7 @@
 use bitcoin::key::Keypair;
 use bitcoin::opcodes::all::*;
 use bitcoin::script::Builder;
-use bitcoin::{Address, Network, ScriptBuf};
+use bitcoin::{Address, Network, Script, ScriptBuf};
 use porsign::scheme::bip322::{self, Bip322Variant};
 use porsign::scheme::SchemeError;
 use secp256k1::SECP256K1;
@@ -22,24 +22,35 @@ fn assert_invalid(got: Result<Bip322Variant, SchemeError>, rule: &str) {
     );
 }
 
+/// A full legacy proof for `address` whose scriptSig is `[OP_1] <sig over code> <last>`.
+fn legacy_proof(address: &Address, code: &Script, key: u8, extra: bool, last: &[u8]) -> String {
+    let mut tx = to_sign(address, 0, 0, 0);
+    let sig = sign_legacy(&tx, code, &sk(key));
+    let mut b = Builder::new();
+    if extra {
+        b = b.push_int(1);
+    }
+    tx.input[0].script_sig = b
+        .push_slice(push(&sig))
+        .push_slice(push(last))
+        .into_script();
+    full(&tx)
+}
+
+/// A full proof for the P2SH address of `redeem`, signed by `key`, optionally with an extra OP_1
+/// under the signature.
+fn p2sh_proof(redeem: &ScriptBuf, key: u8, extra: bool) -> (Address, String) {
+    let address = Address::p2sh(redeem, Network::Bitcoin).unwrap();
+    let proof = legacy_proof(&address, redeem, key, extra, redeem.as_bytes());
+    (address, proof)
+}
+
 /// CLEANSTACK for P2SH: an extra OP_1 under the signature stays on the stack.
 #[test]
 fn p2sh_spend_must_leave_a_clean_stack() {
     let redeem = checksig(&pk(1).serialize());
-    let address = Address::p2sh(&redeem, Network::Bitcoin).unwrap();
-    let proof = |extra: bool| {
-        let mut tx = to_sign(&address, 0, 0, 0);
-        let sig = sign_legacy(&tx, &redeem, &sk(1));
-        let mut b = Builder::new();
-        if extra {
-            b = b.push_int(1);
-        }
-        tx.input[0].script_sig = b
-            .push_slice(push(&sig))
-            .push_slice(push(redeem.as_bytes()))
-            .into_script();
-        full(&tx)
-    };
+    let proof = |extra| p2sh_proof(&redeem, 1, extra).1;
+    let address = p2sh_proof(&redeem, 1, false).0;
     assert_eq!(
         bip322::verify(MSG, &address, &proof(false)),
         Ok(Bip322Variant::Full)
@@ -52,19 +63,8 @@ fn p2sh_spend_must_leave_a_clean_stack() {
 fn legacy_spend_must_leave_a_clean_stack() {
     let key = bitcoin::CompressedPublicKey(pk(2));
     let address = Address::p2pkh(key, Network::Bitcoin);
-    let proof = |extra: bool| {
-        let mut tx = to_sign(&address, 0, 0, 0);
-        let sig = sign_legacy(&tx, &address.script_pubkey(), &sk(2));
-        let mut b = Builder::new();
-        if extra {
-            b = b.push_int(1);
-        }
-        tx.input[0].script_sig = b
-            .push_slice(push(&sig))
-            .push_slice(push(&key.to_bytes()))
-            .into_script();
-        full(&tx)
-    };
+    let spk = address.script_pubkey();
+    let proof = |extra| legacy_proof(&address, &spk, 2, extra, &key.to_bytes());
     assert_eq!(
         bip322::verify(MSG, &address, &proof(false)),
         Ok(Bip322Variant::Full)
@@ -206,20 +206,8 @@ fn required_rules_win_over_upgradable_ones() {
         .push_slice(push(&pk(9).serialize()))
         .push_opcode(OP_CHECKSIG)
         .into_script();
-    let address = Address::p2sh(&redeem, Network::Bitcoin).unwrap();
-    let proof = |extra: bool| {
-        let mut tx = to_sign(&address, 0, 0, 0);
-        let sig = sign_legacy(&tx, &redeem, &sk(9));
-        let mut b = Builder::new();
-        if extra {
-            b = b.push_int(1);
-        }
-        tx.input[0].script_sig = b
-            .push_slice(push(&sig))
-            .push_slice(push(redeem.as_bytes()))
-            .into_script();
-        full(&tx)
-    };
+    let proof = |extra| p2sh_proof(&redeem, 9, extra).1;
+    let address = p2sh_proof(&redeem, 9, false).0;
     assert!(matches!(
         bip322::verify(MSG, &address, &proof(false)),
         Err(SchemeError::Bip322Unsupported(_))

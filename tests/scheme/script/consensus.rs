@@ -82,3 +82,19 @@ pub fn random_consensus_flags(rng: &mut impl rand::Rng) -> Flags {
     }
     f
 }
+
+/// Fails with the first disagreements, if any.
+#[track_caller]
+pub fn assert_agreement(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

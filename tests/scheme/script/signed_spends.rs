@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use secp256k1::{Message, SecretKey, SECP256K1};
 
-use super::consensus::{core_ok, disagreement, random_consensus_flags};
+use super::consensus::{assert_agreement, core_ok, disagreement, random_consensus_flags};
 use porsign::scheme::script::Flags;
 
 fn pb(b: &[u8]) -> &PushBytes {
@@ -547,17 +547,7 @@ fn signed_spends_agree_with_libbitcoinconsensus() {
             failures.push(d);
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(8)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_agreement(&failures);
     // Every scenario must produce valid spends, or it tests nothing.
     for (which, n) in core_accepted.iter().enumerate() {
         assert!(
