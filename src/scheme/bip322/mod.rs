@@ -55,7 +55,7 @@ use super::{bip137, SchemeError};
 use forms::{check_script_pubkey_supported, verify_full, verify_pof, verify_simple};
 
 pub use construct::{message_hash, to_sign, to_spend};
-pub use timelock::{AbsoluteLock, NotYetValid, RelativeLock, TimeLock};
+pub use timelock::{Absolute, NotYetValid, Relative, TimeLock};
 
 /// Which BIP-322 form a valid signature used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

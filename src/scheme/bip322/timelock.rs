@@ -19,7 +19,7 @@ const SEQUENCE_TYPE_FLAG: u32 = 1 << 22;
 
 /// An absolute lock (nLockTime): valid from this block height or unix time on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AbsoluteLock {
+pub enum Absolute {
     Height(u32),
     /// Unix time, seconds.
     Time(u32),
@@ -27,7 +27,7 @@ pub enum AbsoluteLock {
 
 /// A relative lock (BIP-68 nSequence): valid this long after the signed output confirms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RelativeLock {
+pub enum Relative {
     Blocks(u16),
     /// Units of 512 seconds.
     Time512(u16),
@@ -38,10 +38,10 @@ pub enum RelativeLock {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TimeLock {
     /// From `to_sign`'s nLockTime (None when 0).
-    pub absolute: Option<AbsoluteLock>,
+    pub absolute: Option<Absolute>,
     /// From the first input's nSequence, when BIP-68 applies (version 2 or more, disable bit
     /// clear) and the value is not 0.
-    pub relative: Option<RelativeLock>,
+    pub relative: Option<Relative>,
     /// The script executed OP_CHECKLOCKTIMEVERIFY: nLockTime is part of what it requires.
     pub script_cltv: bool,
     /// The script executed OP_CHECKSEQUENCEVERIFY (with an enabled operand).
@@ -60,7 +60,7 @@ pub enum NotYetValid {
     )]
     BeforeHeight { height: u32, tip: u32 },
     #[error("the proof is valid only {lock} after the signed output confirms (nSequence, BIP-68); that output is virtual, so this cannot be shown offline")]
-    Relative { lock: RelativeLock },
+    Relative { lock: Relative },
 }
 
 impl TimeLock {
@@ -69,8 +69,8 @@ impl TimeLock {
         let lock_time = sign.lock_time.to_consensus_u32();
         let absolute = match lock_time {
             0 => None,
-            t if t < LOCKTIME_THRESHOLD => Some(AbsoluteLock::Height(t)),
-            t => Some(AbsoluteLock::Time(t)),
+            t if t < LOCKTIME_THRESHOLD => Some(Absolute::Height(t)),
+            t => Some(Absolute::Time(t)),
         };
         // The version is compared as unsigned, as BIP-68 does.
         let version = u32::from_ne_bytes(sign.version.0.to_ne_bytes());
@@ -83,8 +83,8 @@ impl TimeLock {
                 let value = (s & 0xffff) as u16;
                 match (value, s & SEQUENCE_TYPE_FLAG != 0) {
                     (0, _) => None,
-                    (v, true) => Some(RelativeLock::Time512(v)),
-                    (v, false) => Some(RelativeLock::Blocks(v)),
+                    (v, true) => Some(Relative::Time512(v)),
+                    (v, false) => Some(Relative::Blocks(v)),
                 }
             });
         TimeLock {
@@ -100,6 +100,12 @@ impl TimeLock {
         self.absolute.is_none() && self.relative.is_none()
     }
 
+    /// The script itself executed a lock-time check (CHECKLOCKTIMEVERIFY or
+    /// CHECKSEQUENCEVERIFY), so the lock is part of what the script requires.
+    pub fn script_checks(&self) -> bool {
+        self.script_cltv || self.script_csv
+    }
+
     /// Whether the proof is valid at unix time `now_unix` with the chain tip at `tip_height`
     /// (None when unknown): an absolute time must have passed, an absolute height needs the tip
     /// to have reached it, and a relative lock is never provable offline.
@@ -109,12 +115,12 @@ impl TimeLock {
         }
         match self.absolute {
             None => Ok(()),
-            Some(AbsoluteLock::Time(time)) if i64::from(time) <= now_unix => Ok(()),
-            Some(AbsoluteLock::Time(time)) => Err(NotYetValid::BeforeTime {
+            Some(Absolute::Time(time)) if i64::from(time) <= now_unix => Ok(()),
+            Some(Absolute::Time(time)) => Err(NotYetValid::BeforeTime {
                 time,
                 now: now_unix,
             }),
-            Some(AbsoluteLock::Height(height)) => match tip_height {
+            Some(Absolute::Height(height)) => match tip_height {
                 None => Err(NotYetValid::HeightUnknown { height }),
                 Some(tip) if height <= tip => Ok(()),
                 Some(tip) => Err(NotYetValid::BeforeHeight { height, tip }),
@@ -131,11 +137,11 @@ fn utc(unix: i64) -> String {
         .unwrap_or_else(|| format!("unix time {unix}"))
 }
 
-impl fmt::Display for RelativeLock {
+impl fmt::Display for Relative {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RelativeLock::Blocks(n) => write!(f, "{n} blocks"),
-            RelativeLock::Time512(n) => write!(f, "{} seconds", u32::from(*n) * 512),
+            Relative::Blocks(n) => write!(f, "{n} blocks"),
+            Relative::Time512(n) => write!(f, "{} seconds", u32::from(*n) * 512),
         }
     }
 }
@@ -144,10 +150,8 @@ impl fmt::Display for TimeLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         match self.absolute {
-            Some(AbsoluteLock::Height(h)) => {
-                parts.push(format!("valid from block {h} (nLockTime)"))
-            }
-            Some(AbsoluteLock::Time(t)) => {
+            Some(Absolute::Height(h)) => parts.push(format!("valid from block {h} (nLockTime)")),
+            Some(Absolute::Time(t)) => {
                 parts.push(format!("valid from {} (nLockTime {t})", utc(i64::from(t))))
             }
             None => {}

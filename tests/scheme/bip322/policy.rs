@@ -4,6 +4,7 @@
 //! is the rule's doing.
 #![allow(clippy::indexing_slicing)]
 
+use bitcoin::hashes::Hash;
 use bitcoin::key::Keypair;
 use bitcoin::opcodes::all::*;
 use bitcoin::script::Builder;
@@ -114,15 +115,25 @@ fn segwit_v0_uncompressed_key_is_invalid() {
         (pk(4).serialize().to_vec(), true),
         (pk(4).serialize_uncompressed().to_vec(), false),
     ] {
+        // P2WSH `<key> CHECKSIG`.
         let ws = checksig(&key);
         let address = p2wsh(&ws);
         let tx = to_sign(&address, 0, 0, 0);
-        let proof = simple(&[sign_v0(&tx, &ws, &sk(4)), ws.to_bytes()]);
-        let got = bip322::verify(MSG, &address, &proof);
-        if ok {
-            assert_eq!(got, Ok(Bip322Variant::Simple));
-        } else {
-            assert_invalid(got, "WITNESS_PUBKEYTYPE");
+        let p2wsh_proof = simple(&[sign_v0(&tx, &ws, &sk(4)), ws.to_bytes()]);
+        // P2WPKH of the key's hash: no wallet makes one for an uncompressed key, but the output
+        // script can be written.
+        let spk = ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::hash(&key));
+        let wpkh = Address::from_script(&spk, Network::Bitcoin).unwrap();
+        let tx = to_sign(&wpkh, 0, 0, 0);
+        let code = spk.p2wpkh_script_code().unwrap();
+        let wpkh_proof = simple(&[sign_v0(&tx, &code, &sk(4)), key.clone()]);
+        for (address, proof) in [(address, p2wsh_proof), (wpkh, wpkh_proof)] {
+            let got = bip322::verify(MSG, &address, &proof);
+            if ok {
+                assert_eq!(got, Ok(Bip322Variant::Simple));
+            } else {
+                assert_invalid(got, "WITNESS_PUBKEYTYPE");
+            }
         }
     }
 }

@@ -6,9 +6,7 @@
 use bitcoin::opcodes::all::*;
 use bitcoin::script::Builder;
 use bitcoin::{Address, CompressedPublicKey, Network, ScriptBuf, Witness};
-use porsign::scheme::bip322::{
-    self, AbsoluteLock, Bip322Variant, NotYetValid, RelativeLock, TimeLock,
-};
+use porsign::scheme::bip322::{self, Absolute, Bip322Variant, NotYetValid, Relative, TimeLock};
 
 use super::build::*;
 
@@ -40,7 +38,7 @@ fn p2wpkh_full(version: i32, lock_time: u32, sequence: u32) -> TimeLock {
 #[test]
 fn block_height_lock_needs_the_tip() {
     let t = p2wpkh_full(0, 800_000, 0);
-    assert_eq!(t.absolute, Some(AbsoluteLock::Height(800_000)));
+    assert_eq!(t.absolute, Some(Absolute::Height(800_000)));
     assert_eq!(t.relative, None);
     assert_eq!(
         t.valid_at(NOW, None),
@@ -62,7 +60,7 @@ fn block_height_lock_needs_the_tip() {
 #[test]
 fn unix_time_lock_in_the_future_and_the_past() {
     let future = p2wpkh_full(0, 2_000_000_000, 0);
-    assert_eq!(future.absolute, Some(AbsoluteLock::Time(2_000_000_000)));
+    assert_eq!(future.absolute, Some(Absolute::Time(2_000_000_000)));
     assert_eq!(
         future.valid_at(NOW, Some(900_000)),
         Err(NotYetValid::BeforeTime {
@@ -75,7 +73,7 @@ fn unix_time_lock_in_the_future_and_the_past() {
     assert!(e.contains("2033-05-18"), "{e}");
 
     let past = p2wpkh_full(0, 1_600_000_000, 0);
-    assert_eq!(past.absolute, Some(AbsoluteLock::Time(1_600_000_000)));
+    assert_eq!(past.absolute, Some(Absolute::Time(1_600_000_000)));
     assert_eq!(past.valid_at(NOW, None), Ok(()));
     assert!(past.to_string().contains("2020-09-13"), "{past}");
 }
@@ -83,18 +81,18 @@ fn unix_time_lock_in_the_future_and_the_past() {
 #[test]
 fn relative_lock_cannot_be_proven_offline() {
     let blocks = p2wpkh_full(2, 0, 10);
-    assert_eq!(blocks.relative, Some(RelativeLock::Blocks(10)));
+    assert_eq!(blocks.relative, Some(Relative::Blocks(10)));
     assert_eq!(blocks.absolute, None);
     assert_eq!(
         blocks.valid_at(NOW, Some(900_000)),
         Err(NotYetValid::Relative {
-            lock: RelativeLock::Blocks(10)
+            lock: Relative::Blocks(10)
         })
     );
     assert!(blocks.to_string().contains("10 blocks"), "{blocks}");
 
     let time = p2wpkh_full(2, 0, 0x0040_0005);
-    assert_eq!(time.relative, Some(RelativeLock::Time512(5)));
+    assert_eq!(time.relative, Some(Relative::Time512(5)));
     assert!(time.valid_at(NOW, Some(900_000)).is_err());
     assert!(time.to_string().contains("2560 seconds"), "{time}");
 
@@ -127,11 +125,11 @@ fn script_time_locks_are_reported() {
         let proof = bip322::verify_detailed(MSG, &address, &full(&tx)).unwrap();
         let t = proof.time_lock;
         if i == 0 {
-            assert_eq!(t.absolute, Some(AbsoluteLock::Height(800_000)));
-            assert!(t.script_cltv && !t.script_csv);
+            assert_eq!(t.absolute, Some(Absolute::Height(800_000)));
+            assert!(t.script_cltv && !t.script_csv && t.script_checks());
             assert!(t.to_string().contains("CHECKLOCKTIMEVERIFY"), "{t}");
         } else {
-            assert_eq!(t.relative, Some(RelativeLock::Blocks(10)));
+            assert_eq!(t.relative, Some(Relative::Blocks(10)));
             assert!(t.script_csv && !t.script_cltv);
             assert!(t.valid_at(NOW, Some(900_000)).is_err());
         }
@@ -147,7 +145,7 @@ fn simple_proofs_have_no_time_lock() {
     let proof = simple(&[sign_v0(&tx, &code, &sk(0x23)), key.to_bytes().to_vec()]);
     let p = bip322::verify_detailed(MSG, &address, &proof).unwrap();
     assert_eq!(p.time_lock, TimeLock::default());
-    assert!(p.time_lock.is_none());
+    assert!(p.time_lock.is_none() && !p.time_lock.script_checks());
     assert_eq!(p.time_lock.valid_at(NOW, None), Ok(()));
     assert_eq!(p.time_lock.to_string(), "no time lock");
 }
