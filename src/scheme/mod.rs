@@ -10,6 +10,7 @@ pub mod eip191;
 pub mod error;
 pub mod multisig;
 pub mod okx;
+pub mod script;
 
 pub use address::{parse_btc_address, BitcoinNetwork, EthAddress, SingleKeyType};
 pub use bip137::Bip137Match;

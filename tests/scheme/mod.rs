@@ -9,6 +9,7 @@ mod bip137;
 mod bip322;
 mod eip191;
 mod multisig;
+mod script;
 
 use serde_json::Value;
 

@@ -1,0 +1,8 @@
+//! porsign's policy script interpreter (`scheme::script`): Bitcoin Core's script test vectors
+//! and a differential test against libbitcoinconsensus.
+
+mod consensus;
+mod core_vectors;
+mod harness;
+mod random_scripts;
+mod signed_spends;
