@@ -388,7 +388,7 @@ fn live_mixed_list_with_multisig_signs_and_verifies() {
         "every signature was approved on screen ({decisions})"
     );
     assert!(
-        text(&o).contains("1 ethereum rows still need the Ethereum app"),
+        text(&o).contains("1 Ethereum row still needs the Ethereum app"),
         "{}",
         text(&o)
     );

@@ -86,7 +86,7 @@ fn sign_rejection_exits_4_naming_the_address_then_resumes() {
     btc.stop();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
-        text(&o).contains("1 ethereum rows still need the Ethereum app"),
+        text(&o).contains("1 Ethereum row still needs the Ethereum app"),
         "{}",
         text(&o)
     );

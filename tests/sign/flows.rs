@@ -206,10 +206,7 @@ fn locked_and_wrong_app_are_clear_errors() {
     )
     .unwrap_err();
     assert!(
-        matches!(
-            err,
-            SignError::Open(DeviceError::WrongApp { .. } | DeviceError::NoApp { .. })
-        ),
+        matches!(err, SignError::WrongAppForRows { pending: 5, .. }),
         "{err}"
     );
 }
