@@ -262,8 +262,7 @@ pub fn device_exit(e: &DeviceError) -> Exit {
     }
 }
 
-const RESUME_HINT: &str =
-    "everything signed before this is saved; run the same command again to resume";
+const SAVED: &str = "everything signed before this is saved";
 
 pub fn sign_error(e: &SignError) -> CliError {
     let exit = match e {
@@ -276,16 +275,26 @@ pub fn sign_error(e: &SignError) -> CliError {
         _ => Exit::Input,
     };
     let err = CliError::new(exit, e);
-    match e {
-        // The message says what to do; nothing was signed by this run yet.
-        SignError::Open(_) | SignError::WrongAppForRows { .. } => err,
+    // What the operator does next, on its own line. Errors before the first signature (opening
+    // the device, the wrong app) and unusable input say it in the message already.
+    let hint = match e {
+        SignError::Open(_) | SignError::WrongAppForRows { .. } => None,
         SignError::Device {
             source: DeviceError::Transport(TransportError::Timeout { .. }),
             ..
-        } => err.with_hint(format!(
-            "{RESUME_HINT}; if the device still shows a review, approve or reject it there first"
+        } => Some(format!(
+            "{SAVED}; run the same command again to resume (if the device still shows a review, approve or reject it there first)"
         )),
-        _ if exit != Exit::Input => err.with_hint(RESUME_HINT),
-        _ => err,
+        // The device's state is named in the message, with what to do about it.
+        SignError::Device { .. } if exit == Exit::App => Some(SAVED.to_owned()),
+        SignError::AddressMismatch { .. } | SignError::PolicyAddressMismatch { .. } => Some(format!(
+            "{SAVED}; correct that row of the reserves list (or sign it with the device that holds its key), then run the same command again"
+        )),
+        _ if exit == Exit::Input => None,
+        _ => Some(format!("{SAVED}; run the same command again to resume")),
+    };
+    match hint {
+        Some(hint) => err.with_hint(hint),
+        None => err,
     }
 }

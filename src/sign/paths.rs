@@ -78,7 +78,9 @@ pub fn coin_type(network: BitcoinNetwork) -> u32 {
 }
 
 /// Whether the Bitcoin app exports the key at `path` without showing it (its
-/// `is_path_safe_for_pubkey_export`).
+/// `is_path_safe_for_pubkey_export`). The emulator models the same rule on its own side
+/// (`emulator::bitcoin::chain`) on purpose: if the two shared code, a mistake in the rule would
+/// agree with itself and every end-to-end test would pass.
 fn exportable(path: &[u32], coin: u32) -> bool {
     let Some(purpose) = path.first().map(|p| p & !HARDENED) else {
         return false;

@@ -106,21 +106,12 @@ fn real_ledger_message_signatures_recover_the_key_at_their_path() {
         return;
     };
     let signer = SoftwareSigner::from_mnemonic(v["mnemonic"].as_str().unwrap(), "").unwrap();
-    let mut previous = String::new();
-    for vector in v["vectors"].as_array().unwrap() {
-        // The last message is built from the one before it (three copies joined by spaces).
-        let message = match vector["message"].as_str() {
-            Some(m) => m.to_owned(),
-            None => [previous.as_str(); 3].join(" "),
-        };
-        previous = message.clone();
-        let sig = b64(vector["signature"].as_str().unwrap());
-        let expected = signer
-            .public_key(&path(vector["path"].as_str().unwrap()))
-            .unwrap();
+    for (p, message, signature) in super::keys::ledger_message_vectors(&v) {
+        let sig = b64(&signature);
+        let expected = signer.public_key(&path(&p)).unwrap();
         for (name, digest) in BITCOIN {
             let key = recover(digest(message.as_bytes()), (sig[0] - 27) & 3, &sig[1..]);
-            assert_eq!(key, expected, "{name}: {}", vector["path"]);
+            assert_eq!(key, expected, "{name}: {p}");
         }
     }
 }

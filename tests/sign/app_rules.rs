@@ -10,7 +10,6 @@ use porsign::scheme::BitcoinNetwork;
 use porsign::sign::reserves::{descriptor_address, enumerate_descriptor, parse_csv};
 
 use super::*;
-use crate::cli::porsign;
 
 fn key(signer: &SoftwareSigner, path: &str) -> CompressedPublicKey {
     let p: DerivationPath = path.parse().unwrap();
@@ -167,22 +166,11 @@ fn refused_rows_stop_the_cli_before_any_device_is_touched() {
             "wallet policy",
         ),
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
-        std::fs::write(dir.path().join("reserves.csv"), &csv).unwrap();
-        let o = porsign(
-            &[
-                "sign",
-                "--challenge",
-                "challenge.json",
-                "--reserves",
-                "reserves.csv",
-                "-o",
-                "b.jsonl",
-                "--speculos",
-                &format!("127.0.0.1:{port}"),
-            ],
+        let dir = super::cli::workdir(&csv);
+        let o = super::cli::sign_in(
             dir.path(),
+            "b.jsonl",
+            &["--speculos", &format!("127.0.0.1:{port}")],
         );
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{err}");

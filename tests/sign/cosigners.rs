@@ -6,7 +6,9 @@ use porsign::app::DeviceError;
 use porsign::device::TransportError;
 use porsign::emulator::keys::SoftwareSigner;
 use porsign::emulator::{AppMode, Approval, Emulator, EmulatorConfig, Faults, InProcessTransport};
-use porsign::sign::{open_bundle, open_sessions, sign_all, SignError};
+use porsign::sign::SignError;
+
+use super::flows::run;
 
 use super::*;
 
@@ -49,23 +51,6 @@ pub(super) fn three_seed_multisig() -> (String, String) {
         porsign::sign::reserves::descriptor_address(&d, porsign::scheme::BitcoinNetwork::Mainnet)
             .unwrap();
     (d, a.to_string())
-}
-
-fn run(
-    devices: &mut [Box<dyn Transport + Send>],
-    list: &[Reserve],
-    out: &Path,
-) -> Result<porsign::sign::SignSummary, SignError> {
-    let c = challenge();
-    let mut sessions = open_sessions(devices)?;
-    let (writer, _) = open_bundle(out, &c, "test custodian")?;
-    sign_all(
-        &mut sessions,
-        list,
-        &c,
-        writer,
-        &porsign::sign::progress::Quiet,
-    )
 }
 
 fn multisig_signatures(out: &Path) -> Vec<usize> {

@@ -17,7 +17,7 @@ impl Progress for Count {
     fn finish(&self) {}
 }
 
-fn run(
+pub(super) fn run(
     transports: &mut [Box<dyn Transport + Send>],
     list: &[Reserve],
     out: &Path,

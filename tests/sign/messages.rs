@@ -11,6 +11,7 @@ use std::time::Duration;
 use porsign::emulator::server::{serve, ServerHandle};
 use porsign::emulator::{AppMode, Approval, Button, EmulatorConfig, Faults};
 
+use super::cli::{sign_in, workdir};
 use super::cosigners::{three_seed_multisig, SEEDS};
 use super::*;
 use crate::cli::porsign;
@@ -42,28 +43,12 @@ fn auto_server(app: AppMode) -> ServerHandle {
     )
 }
 
-fn workdir(rows: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
-    std::fs::write(dir.path().join("reserves.csv"), rows).unwrap();
-    dir
-}
-
+/// `porsign sign` in `dir` on the emulator listening on `port`.
 fn sign(dir: &Path, out: &str, port: u16, extra: &[&str]) -> Output {
     let device = format!("speculos:127.0.0.1:{port}");
-    let mut args = vec![
-        "sign",
-        "--challenge",
-        "challenge.json",
-        "--reserves",
-        "reserves.csv",
-        "-o",
-        out,
-        "--device",
-        &device,
-    ];
+    let mut args = vec!["--device", device.as_str()];
     args.extend_from_slice(extra);
-    porsign(&args, dir)
+    sign_in(dir, out, &args)
 }
 
 fn stdout(o: &Output) -> String {
@@ -105,20 +90,7 @@ fn a_status_words_meaning_is_printed_once() {
     exchanges.truncate(at + 1);
     exchanges[at]["response"] = "6a80".into();
     std::fs::write(dir.path().join("6a80.json"), t.to_string()).unwrap();
-    let o = porsign(
-        &[
-            "sign",
-            "--challenge",
-            "challenge.json",
-            "--reserves",
-            "reserves.csv",
-            "-o",
-            "b.jsonl",
-            "--device",
-            "replay:6a80.json",
-        ],
-        dir.path(),
-    );
+    let o = sign_in(dir.path(), "b.jsonl", &["--device", "replay:6a80.json"]);
     assert_eq!(o.status.code(), Some(3));
     assert_eq!(
         stderr(&o),
