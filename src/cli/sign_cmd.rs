@@ -241,7 +241,10 @@ fn report(
 
 fn transport_error(e: &TransportError, device: &str) -> CliError {
     let mut err = CliError::new(Exit::Device, e);
-    err.message = format!("{device}: {}", err.message);
+    // A connect error names the address already; the others say which device they are about.
+    if !matches!(e, TransportError::Connect { .. }) {
+        err.message = format!("{device}: {}", err.message);
+    }
     err
 }
 

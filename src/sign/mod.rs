@@ -51,12 +51,12 @@ pub enum SignError {
         index: u32,
     },
     /// The open app (or apps) can sign none of the rows still owed.
-    #[error("{open}, but {} the {needed} app: open it and run the same command again", pending_rows(*.pending))]
+    #[error("{open}, but {}: open {} and run the same command again", needed_apps(.needed), if .needed.len() == 1 { "it" } else { "one of them" })]
     WrongAppForRows {
         /// "the Ethereum app is open", "the Bitcoin app on device f5acc2fd is open".
         open: String,
-        needed: &'static str,
-        pending: u64,
+        /// The apps the owed rows need, with how many rows each.
+        needed: Vec<(&'static str, u64)>,
     },
     #[error("{address}: the device's signature does not verify on the host ({reason}); nothing was written for it")]
     HostVerify { address: String, reason: String },
@@ -72,13 +72,16 @@ pub enum SignError {
     AlreadyFinished { path: String },
 }
 
-/// "1 pending row needs" / "3 pending rows need".
-fn pending_rows(n: u64) -> String {
-    if n == 1 {
-        "1 pending row needs".to_owned()
-    } else {
-        format!("{n} pending rows need")
-    }
+/// "1 pending row needs the Bitcoin app", "3 pending rows need the Bitcoin app and 1 the
+/// Bitcoin Test app".
+fn needed_apps(needed: &[(&'static str, u64)]) -> String {
+    let mut parts = needed.iter().enumerate().map(|(i, (app, n))| match (i, n) {
+        (0, 1) => format!("1 pending row needs the {app} app"),
+        (0, n) => format!("{n} pending rows need the {app} app"),
+        (_, n) => format!("{n} the {app} app"),
+    });
+    let first = parts.next().unwrap_or_default();
+    parts.fold(first, |all, part| format!("{all} and {part}"))
 }
 
 impl SignError {
@@ -182,12 +185,19 @@ pub fn sign_all(
             .iter()
             .filter(|r| belongs_to_this_bundle(r, sessions))
             .collect();
-        if let Some(first) = owed.first() {
-            let needed = match (first.chain, first.network.as_str()) {
-                (Chain::Ethereum, _) => "Ethereum",
-                (Chain::Bitcoin, "mainnet") => "Bitcoin",
-                (Chain::Bitcoin, _) => "Bitcoin Test",
-            };
+        if !owed.is_empty() {
+            let mut needed: Vec<(&'static str, u64)> = Vec::new();
+            for row in &owed {
+                let app = match (row.chain, row.network.as_str()) {
+                    (Chain::Ethereum, _) => "Ethereum",
+                    (Chain::Bitcoin, "mainnet") => "Bitcoin",
+                    (Chain::Bitcoin, _) => "Bitcoin Test",
+                };
+                match needed.iter_mut().find(|(a, _)| *a == app) {
+                    Some((_, n)) => *n += 1,
+                    None => needed.push((app, 1)),
+                }
+            }
             let apps: Vec<String> = sessions
                 .iter()
                 .map(|s| format!("the {}", s.describe()))
@@ -196,11 +206,7 @@ pub fn sign_all(
                 [one] => format!("{one} is open"),
                 many => format!("{} are open", many.join(", ")),
             };
-            return Err(SignError::WrongAppForRows {
-                open,
-                needed,
-                pending: owed.len() as u64,
-            });
+            return Err(SignError::WrongAppForRows { open, needed });
         }
     }
     // Rows a device can take but the app cannot sign with its keys are refused before the first

@@ -6,6 +6,7 @@ use bitcoin::bip32::DerivationPath;
 use bitcoin::secp256k1::SECP256K1;
 use bitcoin::{Address, CompressedPublicKey, Network};
 use porsign::emulator::keys::SoftwareSigner;
+use porsign::emulator::AppMode;
 use porsign::scheme::BitcoinNetwork;
 use porsign::sign::reserves::{descriptor_address, enumerate_descriptor, parse_csv};
 
@@ -178,4 +179,25 @@ fn refused_rows_stop_the_cli_before_any_device_is_touched() {
         assert!(err.contains(needle), "{err}");
         assert!(!dir.path().join("b.jsonl").exists());
     }
+}
+
+#[test]
+fn addresses_beyond_the_default_policy_index_limit_are_signed_by_their_key() {
+    // GET_WALLET_ADDRESS refuses default-policy indexes above 50000 (6A80); SIGN_MESSAGE and
+    // SIGN_PSBT sign them, and the key at the path binds the address.
+    let s = SoftwareSigner::speculos_default();
+    let k = key(&s, "m/86'/0'/0'/0/60000");
+    let tr = Address::p2tr(SECP256K1, k.0.x_only_public_key().0, None, Network::Bitcoin);
+    let wpkh = Address::p2wpkh(&key(&s, "m/84'/0'/0'/1/50001"), Network::Bitcoin);
+    let list = reserves(&format!(
+        "chain,network,address,path\n\
+         bitcoin,mainnet,{wpkh},m/84'/0'/0'/1/50001\n\
+         bitcoin,mainnet,{tr},m/86'/0'/0'/0/60000\n"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b.jsonl");
+    let summary = super::flows::run(&mut [auto(AppMode::Bitcoin)], &list, &out).unwrap();
+    assert_eq!(summary.signed, 2);
+    let report = verify_file(&out, &challenge());
+    assert!(report.all_valid(), "{:#?}", report.failures);
 }

@@ -206,7 +206,7 @@ fn locked_and_wrong_app_are_clear_errors() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, SignError::WrongAppForRows { pending: 5, .. }),
+        matches!(&err, SignError::WrongAppForRows { needed, .. } if needed == &[("Bitcoin", 5)]),
         "{err}"
     );
 }

@@ -115,6 +115,28 @@ fn the_wrong_app_message_names_the_open_app_and_the_needed_one() {
          porsign: error: the Ethereum app is open, but 2 pending rows need the Bitcoin app: open it and run the same command again\n"
     );
 
+    // Rows for two apps: both are named.
+    let signer = porsign::emulator::keys::SoftwareSigner::speculos_default();
+    let key = signer
+        .public_key(&porsign::emulator::keys::path("m/84'/1'/0'/0/0"))
+        .unwrap();
+    let tb1 = bitcoin::Address::p2wpkh(
+        &bitcoin::CompressedPublicKey(key),
+        bitcoin::Network::Testnet,
+    );
+    let dir = workdir(&format!(
+        "chain,network,address,path\n{P2WPKH_ROW}bitcoin,testnet,{tb1},m/84'/1'/0'/0/0\n"
+    ));
+    let mut eth = auto_server(AppMode::Ethereum);
+    let o = sign(dir.path(), "b.jsonl", eth.apdu_port(), &[]);
+    eth.stop();
+    assert_eq!(o.status.code(), Some(5));
+    assert_eq!(
+        stderr(&o),
+        "porsign: signing with the Ethereum app\n\
+         porsign: error: the Ethereum app is open, but 1 pending row needs the Bitcoin app and 1 the Bitcoin Test app: open one of them and run the same command again\n"
+    );
+
     let dir = workdir(&format!("chain,network,address,path\n{P2WPKH_ROW}"));
     let mut test_app = auto_server(AppMode::BitcoinTest);
     let o = sign(dir.path(), "b.jsonl", test_app.apdu_port(), &[]);
