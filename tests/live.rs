@@ -312,6 +312,11 @@ impl Workspace {
     }
 
     fn sign(&self, device: &Device) -> Output {
+        self.sign_waiting(device, "60")
+    }
+
+    /// `sign` waiting at most `timeout` seconds for each reply.
+    fn sign_waiting(&self, device: &Device, timeout: &str) -> Output {
         porsign(
             &[
                 "sign",
@@ -324,7 +329,7 @@ impl Workspace {
                 "--device",
                 &device.spec(),
                 "--timeout",
-                "60",
+                timeout,
             ],
             self.dir.path(),
         )
@@ -388,7 +393,7 @@ fn live_mixed_list_with_multisig_signs_and_verifies() {
         "every signature was approved on screen ({decisions})"
     );
     assert!(
-        text(&o).contains("1 ethereum rows still need the Ethereum app"),
+        text(&o).contains("1 Ethereum row still needs the Ethereum app"),
         "{}",
         text(&o)
     );
@@ -435,18 +440,59 @@ fn live_rejection_exits_4_and_a_resume_finishes() {
 #[ignore = "live lane: run with `bash .ci/live-lane`"]
 fn live_refused_path_is_named() {
     let s = SoftwareSigner::speculos_default();
-    // A Bitcoin key on Ethereum's coin type: the mainnet Bitcoin app refuses the path.
+    // A Bitcoin key on Ethereum's coin type: the mainnet Bitcoin app may not derive it, so the
+    // row is refused with the list, before the device is asked anything.
     let (a, p) = address(&s, 84, 60, 0);
     let ws = Workspace::new(&format!(
         "chain,network,address,path\nbitcoin,mainnet,{a},{p}\n"
     ));
     let btc = Device::start(App::Bitcoin);
-    let approver = Approver::start(btc.api, Choice::Approve);
     let o = ws.sign(&btc);
-    approver.stop();
-    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
-    assert!(text(&o).contains("m/84'/60'/0'/0/0"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("line 2, column `path`: m/84'/60'/0'/0/0"),
+        "{}",
+        text(&o)
+    );
     assert!(ws.addresses().is_empty());
+}
+
+#[test]
+#[ignore = "live lane: run with `bash .ci/live-lane`"]
+fn live_review_left_pending_by_a_timed_out_run() {
+    let s = SoftwareSigner::speculos_default();
+    let ws = Workspace::new(&p2wpkh_list(&s, 2));
+    let btc = Device::start(App::Bitcoin);
+    let sign = |timeout: &str| ws.sign_waiting(&btc, timeout);
+    // Nobody at the device: the run gives up, the review stays on the screen.
+    let o = sign("3");
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    // The device refuses the next run until the review is resolved on it.
+    let o = sign("10");
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "a review is still pending on the device: approve or reject it there, then run again"
+        ),
+        "{}",
+        text(&o)
+    );
+    let rejecter = Approver::start(btc.api, Choice::Reject);
+    let start = Instant::now();
+    while !screen_text(btc.api).contains("is ready") {
+        assert!(
+            start.elapsed() < READY_TIMEOUT,
+            "the review was not resolved"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    rejecter.stop();
+    let approver = Approver::start(btc.api, Choice::Approve);
+    let o = sign("60");
+    approver.stop();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(ws.addresses().len(), 2);
+    assert_eq!(ws.verify().status.code(), Some(0));
 }
 
 #[test]

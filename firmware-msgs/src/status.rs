@@ -29,6 +29,9 @@ pub enum StatusWord {
     PluginNotInstalled,
     /// `6986`: command not allowed in the current state (Ethereum app).
     CommandNotAllowed,
+    /// `6901`: the OS refuses every command while its own screen (a review the app left
+    /// pending, the control center) has the focus.
+    CommandNotAccepted,
     /// `6A80`: incorrect data.
     IncorrectData,
     /// `6A82`: not supported; also what the OS answers for a derivation path the app may not use.
@@ -72,6 +75,7 @@ const TABLE: &[(StatusWord, u16)] = &[
     (StatusWord::WrongDataLengthEth, 0x6983),
     (StatusWord::PluginNotInstalled, 0x6984),
     (StatusWord::CommandNotAllowed, 0x6986),
+    (StatusWord::CommandNotAccepted, 0x6901),
     (StatusWord::IncorrectData, 0x6a80),
     (StatusWord::NotSupported, 0x6a82),
     (StatusWord::InsufficientMemory, 0x6a84),
@@ -127,6 +131,9 @@ impl StatusWord {
             Self::WrongDataLengthEth => "wrong data length",
             Self::PluginNotInstalled => "a required plugin is not installed",
             Self::CommandNotAllowed => "command not allowed in the app's current state",
+            Self::CommandNotAccepted => {
+                "command not accepted: the device is busy with something on its screen"
+            }
             Self::IncorrectData => "incorrect data",
             Self::NotSupported => {
                 "not supported: for a derivation path, the open app may not derive it"
@@ -185,6 +192,7 @@ mod tests {
             StatusWord::from_u16(0xe000),
             StatusWord::InterruptedExecution
         );
+        assert_eq!(StatusWord::from_u16(0x6901), StatusWord::CommandNotAccepted);
         assert_eq!(StatusWord::from_u16(0x1234), StatusWord::Unknown(0x1234));
         assert_eq!(
             StatusWord::Deny.to_string(),

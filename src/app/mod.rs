@@ -20,23 +20,29 @@ pub enum DeviceError {
     Rejected,
     #[error("the device is locked: unlock it with its PIN and run the same command again")]
     Locked,
+    /// The OS answered 6901: a review (typically one a timed-out run left on the screen) still
+    /// waits for the buttons, and the device takes no command until it is resolved.
+    #[error("a review is still pending on the device: approve or reject it there, then run again")]
+    ReviewPending,
     #[error("no app is open on the device (dashboard): open the {expected} app")]
     NoApp { expected: String },
+    /// `found` and `expected` are app names ("Ethereum", "Bitcoin").
     #[error("the {found} app is open, but this needs the {expected} app")]
     WrongApp { expected: String, found: String },
+    /// The open app does not know the command (6E00/6D00): another app is open.
+    #[error("the open app does not take this command (status {:04X}): is the right app open?", status.to_u16())]
+    NotThisApp { status: StatusWord },
     #[error("the {app} app {found} is too old: porsign needs {need} or newer")]
     AppTooOld {
         app: String,
         found: String,
         need: String,
     },
-    #[error("the device refused derivation path {path} ({status}): this app may not use it (the Bitcoin app allows only standard paths of its coin type; keys on other paths need Ledger's recovery app)")]
+    #[error("the device refused derivation path {path} (status {:04X}): the open app may not derive keys there", status.to_u16())]
     PathRefused { path: String, status: StatusWord },
-    #[error("the device answered {status} ({meaning})")]
-    Status {
-        status: StatusWord,
-        meaning: &'static str,
-    },
+    /// Any other status word; its `Display` already says what it means.
+    #[error("the device answered {status}")]
+    Status { status: StatusWord },
     #[error("protocol error: {0}")]
     Protocol(String),
 }
@@ -47,19 +53,16 @@ impl DeviceError {
         match status {
             StatusWord::Deny => DeviceError::Rejected,
             StatusWord::Locked | StatusWord::SecurityStatusNotSatisfied => DeviceError::Locked,
+            StatusWord::CommandNotAccepted => DeviceError::ReviewPending,
             StatusWord::DashboardClaNotSupported | StatusWord::DashboardInsNotSupported => {
                 DeviceError::NoApp {
-                    expected: "right".into(),
+                    expected: "Bitcoin or Ethereum".into(),
                 }
             }
-            StatusWord::ClaNotSupported | StatusWord::InsNotSupported => DeviceError::WrongApp {
-                expected: "right".into(),
-                found: "open".into(),
-            },
-            other => DeviceError::Status {
-                status: other,
-                meaning: other.meaning(),
-            },
+            StatusWord::ClaNotSupported | StatusWord::InsNotSupported => {
+                DeviceError::NotThisApp { status }
+            }
+            other => DeviceError::Status { status: other },
         }
     }
 }

@@ -57,7 +57,9 @@ pub struct EmulateArgs {
     /// Reject every review at once.
     #[arg(long)]
     pub auto_reject: bool,
-    /// Seconds a review waits for button presses before refusing.
+    /// Seconds a review waits for button presses; then, as on the device, its request gets no
+    /// reply and the review stays on screen (every new APDU answers 6901) until the buttons
+    /// resolve it.
     #[arg(long, default_value_t = 300)]
     pub button_timeout_secs: u64,
     /// Fault: reject the N-th signature request (1-based).
@@ -144,7 +146,7 @@ pub fn run(_out: &Output, args: EmulateArgs) -> Result<Exit, CliError> {
     }
     if !(args.auto_approve || args.auto_reject) {
         eprintln!(
-            "porsign emulate: reviews wait for POST /button/{{left,right,both}} (up to {}s)",
+            "porsign emulate: reviews wait for POST /button/{{left,right,both}}; after {}s without a decision the request gets no reply and the review stays on screen (new APDUs answer 6901) until the buttons resolve it",
             args.button_timeout_secs
         );
     }

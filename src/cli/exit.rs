@@ -15,7 +15,8 @@ pub enum Exit {
     Device = 3,
     /// The user rejected a request on the device.
     Rejected = 4,
-    /// The device is locked, runs the wrong app, or an app too old for the request.
+    /// The device is locked, still shows a review a timed-out run left on its screen, runs the
+    /// wrong app, or an app too old for the request.
     App = 5,
     /// A signature from the device did not verify on the host: nothing was written for it.
     BadDeviceSignature = 6,

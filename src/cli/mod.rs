@@ -37,8 +37,8 @@ pub struct Cli {
 }
 
 const EXIT_CODES_HELP: &str = "Exit codes: 0 ok, 1 verification failed, 2 unusable input, \
-3 device/transport error, 4 rejected on the device, 5 device locked or wrong/old app or \
-refused path, 6 a device signature failed host re-verification, 7 the device's key does not \
+3 device/transport error, 4 rejected on the device, 5 device locked, review pending on the \
+device, wrong/old app or refused path, 6 a device signature failed host re-verification, 7 the device's key does not \
 produce a listed address, 70 internal error.";
 
 #[derive(Debug, Subcommand)]

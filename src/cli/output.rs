@@ -10,11 +10,15 @@ use crate::escape;
 /// The version of every JSON document porsign prints. Bump on incompatible change.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
-/// An error on its way to the user: the message (with its cause chain) and the exit code.
+/// An error on its way to the user: the message (with its cause chain), what to do next, and
+/// the exit code.
 #[derive(Debug)]
 pub struct CliError {
     pub exit: Exit,
     pub message: String,
+    /// porsign's own advice, printed on its own line after the error (the message itself is one
+    /// line: any line break in it comes from untrusted text and is shown escaped).
+    pub hint: Option<String>,
 }
 
 impl CliError {
@@ -27,14 +31,25 @@ impl CliError {
             message.push_str(&s.to_string());
             source = s.source();
         }
-        CliError { exit, message }
+        CliError {
+            exit,
+            message,
+            hint: None,
+        }
     }
 
     pub fn msg(exit: Exit, message: impl Into<String>) -> Self {
         CliError {
             exit,
             message: message.into(),
+            hint: None,
         }
+    }
+
+    /// Adds advice for the operator.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
     }
 }
 
@@ -89,14 +104,20 @@ pub fn report_error(err: &CliError, json: bool) {
         "porsign: error: {}",
         escape::for_terminal(&err.message)
     );
+    if let Some(hint) = &err.hint {
+        diag(&format!("porsign: {hint}"));
+    }
     if json {
-        let doc = serde_json::json!({
+        let mut doc = serde_json::json!({
             "type": "error",
             "schema_version": JSON_SCHEMA_VERSION,
             "kind": err.exit.kind(),
             "exit_code": err.exit.code(),
             "message": err.message,
         });
+        if let (Some(hint), Some(obj)) = (&err.hint, doc.as_object_mut()) {
+            obj.insert("hint".into(), serde_json::Value::String(hint.clone()));
+        }
         let _ = writeln!(std::io::stdout().lock(), "{}", escape::json_line(&doc));
     }
 }

@@ -73,6 +73,8 @@ struct SignDoc {
     already_done: u64,
     entries: u64,
     finished: bool,
+    /// Multisig entries below their threshold (a cosigner's share): merge before verifying.
+    needs_merge: u64,
     left_for_other_apps_or_devices: Vec<(String, u64)>,
 }
 
@@ -102,6 +104,19 @@ pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
             "--record takes exactly one device",
         ));
     }
+    if let Some(path) = &args.record {
+        // A recording is evidence of what the device said: never replace one, and say so
+        // before any device is touched.
+        if path.exists() || path.is_symlink() {
+            return Err(CliError::msg(
+                Exit::Input,
+                format!(
+                    "--record {}: the file exists and porsign never overwrites a recording; choose another name",
+                    path.display()
+                ),
+            ));
+        }
+    }
     // The operator compares this with the message shown on the device before approving.
     super::output::diag(&format!(
         "porsign: challenge sha256 {}\nporsign: message: {}",
@@ -126,7 +141,8 @@ pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
         &args.output,
         &args.custodian,
     )?;
-    report(out, &summary, &args.output, &challenge);
+    let partial = sign::partial_multisig_entries(&args.output).map_err(|e| sign_error(&e))?;
+    report(out, &summary, &partial, &args.output, &challenge);
     Ok(Exit::Ok)
 }
 
@@ -152,25 +168,56 @@ pub fn sign_with(
     sign::sign_all(&mut sessions, reserves, challenge, writer, progress).map_err(|e| sign_error(&e))
 }
 
-fn report(out: &Output, s: &SignSummary, output: &std::path::Path, challenge: &Challenge) {
+/// `n` and the noun, singular or plural: "1 address", "2 addresses".
+fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn report(
+    out: &Output,
+    s: &SignSummary,
+    partial: &[sign::PartialMultisig],
+    output: &std::path::Path,
+    challenge: &Challenge,
+) {
     let shown = output.display().to_string();
     out.line(&format!(
-        "signed {} addresses ({} already done), {} entries in {shown}",
-        s.signed, s.already_done, s.entries
+        "signed {} ({} already done), {} in {shown}",
+        count(s.signed, "address", "addresses"),
+        s.already_done,
+        count(s.entries, "entry", "entries")
     ));
     for (chain, n) in &s.left_for_others {
-        let app = match chain {
-            Chain::Bitcoin => "the Bitcoin app (or another device)",
-            Chain::Ethereum => "the Ethereum app",
+        let (app, what) = match chain {
+            Chain::Bitcoin => ("the Bitcoin app (or another device)", "Bitcoin"),
+            Chain::Ethereum => ("the Ethereum app", "Ethereum"),
         };
+        let rows = count(
+            *n,
+            &format!("{what} row still needs"),
+            &format!("{what} rows still need"),
+        );
         out.line(&format!(
-            "{n} {} rows still need {app}: open it and run the same command again",
-            chain.as_str()
+            "{rows} {app}: open it and run the same command again"
         ));
     }
-    if s.finished {
+    if s.finished && partial.is_empty() {
         out.line(&format!(
             "bundle complete: porsign verify {shown} --challenge <challenge file>"
+        ));
+    } else if s.finished {
+        // A cosigner's bundle: its multisig entries carry only this device's signatures.
+        let entries = count(
+            partial.len() as u64,
+            "multisig entry holds",
+            "multisig entries hold",
+        );
+        out.line(&format!(
+            "bundle finished, but {entries} fewer signatures than the threshold (this device's share): it verifies only once merged with the other cosigners' bundles: porsign bundle merge {shown} <other cosigners' bundles> -o <merged bundle>"
         ));
     }
     out.document(
@@ -182,6 +229,7 @@ fn report(out: &Output, s: &SignSummary, output: &std::path::Path, challenge: &C
             already_done: s.already_done,
             entries: s.entries,
             finished: s.finished,
+            needs_merge: partial.len() as u64,
             left_for_other_apps_or_devices: s
                 .left_for_others
                 .iter()
@@ -193,36 +241,63 @@ fn report(out: &Output, s: &SignSummary, output: &std::path::Path, challenge: &C
 
 fn transport_error(e: &TransportError, device: &str) -> CliError {
     let mut err = CliError::new(Exit::Device, e);
-    err.message = format!("{device}: {}", err.message);
+    // A connect error names the address already; the others say which device they are about.
+    if !matches!(e, TransportError::Connect { .. }) {
+        err.message = format!("{device}: {}", err.message);
+    }
     err
 }
 
-/// The exit code of a device error: rejected 4; locked, wrong or old app, refused path 5;
-/// transport and protocol 3.
+/// The exit code of a device error: rejected 4; locked, review pending, wrong or old app,
+/// refused path 5; transport and protocol 3.
 pub fn device_exit(e: &DeviceError) -> Exit {
     match e {
         DeviceError::Rejected => Exit::Rejected,
+        // A state of the device the operator fixes at the device, not a broken link.
         DeviceError::Locked
+        | DeviceError::ReviewPending
         | DeviceError::NoApp { .. }
         | DeviceError::WrongApp { .. }
+        | DeviceError::NotThisApp { .. }
         | DeviceError::AppTooOld { .. }
         | DeviceError::PathRefused { .. } => Exit::App,
         _ => Exit::Device,
     }
 }
 
+const SAVED: &str = "everything signed before this is saved";
+
 pub fn sign_error(e: &SignError) -> CliError {
     let exit = match e {
         SignError::Device { source, .. } | SignError::Open(source) => device_exit(source),
-        SignError::AddressMismatch { .. } => Exit::AddressMismatch,
+        SignError::WrongAppForRows { .. } => Exit::App,
+        SignError::AddressMismatch { .. } | SignError::PolicyAddressMismatch { .. } => {
+            Exit::AddressMismatch
+        }
         SignError::HostVerify { .. } => Exit::BadDeviceSignature,
         _ => Exit::Input,
     };
-    let mut err = CliError::new(exit, e);
-    if exit != Exit::Input {
-        err.message.push_str(
-            "\nporsign: everything signed before this is saved; run the same command again to resume",
-        );
+    let err = CliError::new(exit, e);
+    // What the operator does next, on its own line. Errors before the first signature (opening
+    // the device, the wrong app) and unusable input say it in the message already.
+    let hint = match e {
+        SignError::Open(_) | SignError::WrongAppForRows { .. } => None,
+        SignError::Device {
+            source: DeviceError::Transport(TransportError::Timeout { .. }),
+            ..
+        } => Some(format!(
+            "{SAVED}; run the same command again to resume (if the device still shows a review, approve or reject it there first)"
+        )),
+        // The device's state is named in the message, with what to do about it.
+        SignError::Device { .. } if exit == Exit::App => Some(SAVED.to_owned()),
+        SignError::AddressMismatch { .. } | SignError::PolicyAddressMismatch { .. } => Some(format!(
+            "{SAVED}; correct that row of the reserves list (or sign it with the device that holds its key), then run the same command again"
+        )),
+        _ if exit == Exit::Input => None,
+        _ => Some(format!("{SAVED}; run the same command again to resume")),
+    };
+    match hint {
+        Some(hint) => err.with_hint(hint),
+        None => err,
     }
-    err
 }

@@ -51,18 +51,46 @@ impl Transcript {
             reason: e.to_string(),
         };
         let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self).expect("transcripts serialize");
-        std::fs::write(&tmp, text + "\n").map_err(err)?;
+        std::fs::write(&tmp, self.to_text()).map_err(err)?;
         std::fs::rename(&tmp, path).map_err(err)
+    }
+
+    /// Writes the transcript to a file that must not exist yet: a recording never replaces
+    /// another one.
+    pub fn save_new(&self, path: &Path) -> Result<(), TransportError> {
+        use std::io::Write;
+        let err = |reason: String| TransportError::Transcript {
+            path: path.display().to_string(),
+            reason,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    err("the file exists; a recording is never overwritten".into())
+                }
+                _ => err(e.to_string()),
+            })?;
+        file.write_all(self.to_text().as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| err(e.to_string()))
+    }
+
+    fn to_text(&self) -> String {
+        serde_json::to_string_pretty(self).expect("transcripts serialize") + "\n"
     }
 }
 
 /// Wraps a transport and records every exchange, saving after each one so that a session that
-/// dies still leaves its transcript.
+/// dies still leaves its transcript. The file is created by the first exchange and must not
+/// exist before: a recording is never overwritten.
 pub struct Recorder<T> {
     inner: T,
     path: PathBuf,
     transcript: Transcript,
+    created: bool,
 }
 
 impl<T: Transport> Recorder<T> {
@@ -74,6 +102,7 @@ impl<T: Transport> Recorder<T> {
                 description: description.to_owned(),
                 ..Transcript::default()
             },
+            created: false,
         }
     }
 
@@ -89,7 +118,12 @@ impl<T: Transport> Transport for Recorder<T> {
             command: hex::encode(apdu),
             response: hex::encode(&reply),
         });
-        self.transcript.save(&self.path)?;
+        if self.created {
+            self.transcript.save(&self.path)?;
+        } else {
+            self.transcript.save_new(&self.path)?;
+            self.created = true;
+        }
         Ok(reply)
     }
 }

@@ -189,7 +189,7 @@ impl SoftwareSigner {
         path: &DerivationPath,
         message: &[u8],
     ) -> Result<[u8; 65], KeyError> {
-        let digest = crate::scheme::bip137::message_hash(message);
+        let digest = super::digests::bitcoin_signed_message(message);
         let (recid, rs) = self.sign_recoverable(path, &digest)?;
         Ok(with_header(27 + 4 + recid, &rs))
     }
@@ -200,7 +200,7 @@ impl SoftwareSigner {
         path: &DerivationPath,
         message: &[u8],
     ) -> Result<[u8; 65], KeyError> {
-        let digest = crate::scheme::eip191::message_hash(message);
+        let digest = super::digests::ethereum_personal_message(message);
         let (recid, rs) = self.sign_recoverable(path, &digest)?;
         Ok(with_header(27 + recid, &rs))
     }

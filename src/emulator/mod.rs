@@ -8,6 +8,8 @@
 //! Speculos TCP framing and REST API ([`serve`]).
 //!
 //! - [`keys`]: BIP-39/BIP-32 keys and signatures identical to the apps';
+//! - [`digests`]: the message digests the apps sign, written from the specs (never borrowed
+//!   from the verifier in `crate::scheme`, so a verifier bug cannot hide behind the emulator);
 //! - `bitcoin`, `ethereum`: the two apps' commands;
 //! - `session`: Bitcoin commands as pausable handlers (the client-command protocol);
 //! - [`screens`], [`ui`]: what the device shows and how the emulated user answers;
@@ -21,6 +23,7 @@
 //! randomness as the app's do, so they differ from run to run.
 
 mod bitcoin;
+pub mod digests;
 mod ethereum;
 pub mod faults;
 pub mod keys;
@@ -161,6 +164,9 @@ pub enum Reply {
     Data(Vec<u8>),
     /// The device went away (fault injection): the link must be closed.
     Disconnect,
+    /// Nothing comes back: nobody pressed the buttons before the button timeout, and the
+    /// review stays on the screen (the host's own read timeout ends its wait).
+    NoReply,
 }
 
 enum OpenApp {
@@ -243,6 +249,9 @@ impl Emulator {
             return Reply::Disconnect;
         }
         let response = self.answer(apdu);
+        if self.ui.take_abandoned() {
+            return Reply::NoReply;
+        }
         let bytes = self.fault_state.on_reply(&self.faults, response.encode());
         if let Some(delay) = self.faults.slow_reply {
             std::thread::sleep(delay);
@@ -251,6 +260,11 @@ impl Emulator {
     }
 
     fn answer(&mut self, apdu: &[u8]) -> ApduResponse {
+        if self.ui.in_review() {
+            // The OS holds the screen for a review nobody resolved: it refuses every command,
+            // whatever its class, until the buttons decide the review.
+            return ApduResponse::status_only(StatusWord::CommandNotAccepted);
+        }
         let Ok(command) = ApduCommand::decode(apdu) else {
             return ApduResponse::status_only(StatusWord::WrongDataLength);
         };
@@ -307,7 +321,8 @@ impl Emulator {
         self.ui.reviewed_screens()
     }
 
-    /// How long a review waits for button presses (default five minutes) before refusing.
+    /// How long a review waits for button presses (default five minutes) before its request is
+    /// given up unanswered; the review then stays on the screen until the buttons resolve it.
     pub fn set_button_timeout(&self, timeout: Duration) {
         self.ui.set_button_timeout(timeout);
     }

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::server::lock;
 use super::ui::{Button, TextEvent, Ui};
 use super::{Emulator, Reply};
 
@@ -171,9 +170,13 @@ fn route(request: &Request, emulator: &Mutex<Emulator>, ui: &Ui) -> (u16, Value)
             else {
                 return (400, json!({"error": "expected {\"data\": \"<hex>\"}"}));
             };
-            match lock(emulator).handle(&apdu) {
+            match super::server::handle_or_busy(emulator, ui, &apdu) {
                 Reply::Data(reply) => (200, json!({ "data": hex::encode(reply) })),
                 Reply::Disconnect => (500, json!({"error": "the device disconnected"})),
+                Reply::NoReply => (
+                    504,
+                    json!({"error": "no reply: the review is still on screen"}),
+                ),
             }
         }
         _ => (404, json!({"error": "not found"})),

@@ -17,6 +17,8 @@ use super::{Emulator, EmulatorConfig, EmulatorError, Reply};
 const MAX_APDU_LEN: usize = 64 * 1024;
 /// How often the accept loops look at the stop flag.
 const ACCEPT_POLL: Duration = Duration::from_millis(20);
+/// How often an APDU that finds the emulator busy looks again.
+const BUSY_POLL: Duration = Duration::from_millis(2);
 
 /// Running servers. Dropping the handle stops them.
 #[derive(Debug)]
@@ -165,13 +167,15 @@ pub fn serve(
     let mut threads = Vec::new();
     {
         let emulator = Arc::clone(&emulator);
+        let ui = ui.clone();
         let shared = Arc::clone(&shared);
         threads.push(std::thread::spawn(move || {
             accept_loop(&apdu_listener, &shared, |stream, shared| {
                 let emulator = Arc::clone(&emulator);
+                let ui = ui.clone();
                 std::thread::spawn(move || {
                     let _tracked = shared.track(&stream);
-                    serve_apdus(stream, &emulator, &shared);
+                    serve_apdus(stream, &emulator, &ui, &shared);
                 });
             });
         }));
@@ -227,7 +231,7 @@ pub(crate) fn accept_loop(
 
 /// Serves one APDU connection until the client leaves, the server stops or a disconnect fault
 /// fires.
-fn serve_apdus(mut stream: TcpStream, emulator: &Mutex<Emulator>, shared: &Shared) {
+fn serve_apdus(mut stream: TcpStream, emulator: &Mutex<Emulator>, ui: &Ui, shared: &Shared) {
     loop {
         let mut len = [0u8; 4];
         if stream.read_exact(&mut len).is_err() || shared.stopping() {
@@ -244,7 +248,7 @@ fn serve_apdus(mut stream: TcpStream, emulator: &Mutex<Emulator>, shared: &Share
         if stream.read_exact(&mut apdu).is_err() {
             return;
         }
-        let reply = lock(emulator).handle(&apdu);
+        let reply = handle_or_busy(emulator, ui, &apdu);
         match reply {
             Reply::Data(reply) => {
                 // The length counts the data only, not the 2 status bytes.
@@ -258,6 +262,31 @@ fn serve_apdus(mut stream: TcpStream, emulator: &Mutex<Emulator>, shared: &Share
             Reply::Disconnect => {
                 let _ = stream.shutdown(Shutdown::Both);
                 return;
+            }
+            // The request is given up; the client's own read timeout ends its wait.
+            Reply::NoReply => {}
+        }
+    }
+}
+
+/// Answers one APDU. While another connection's request holds the emulator waiting for buttons,
+/// a new APDU does not queue behind it: the device refuses it at once with 6901, as the real
+/// device's OS does while a review has the screen.
+pub(crate) fn handle_or_busy(emulator: &Mutex<Emulator>, ui: &Ui, apdu: &[u8]) -> Reply {
+    loop {
+        match emulator.try_lock() {
+            Ok(mut guard) => return guard.handle(apdu),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                return poisoned.into_inner().handle(apdu)
+            }
+            Err(std::sync::TryLockError::WouldBlock) => {
+                if ui.in_review() {
+                    let refused = firmware_msgs::ApduResponse::status_only(
+                        firmware_msgs::StatusWord::CommandNotAccepted,
+                    );
+                    return Reply::Data(refused.encode());
+                }
+                std::thread::sleep(BUSY_POLL);
             }
         }
     }

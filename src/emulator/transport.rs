@@ -72,6 +72,10 @@ impl Transport for InProcessTransport {
                 self.disconnected = true;
                 Err(TransportError::Disconnected)
             }
+            // The review's button wait already took its time; a reader gives up the same way.
+            Reply::NoReply => Err(TransportError::Timeout {
+                after: self.timeout.unwrap_or(crate::device::DEFAULT_USER_TIMEOUT),
+            }),
         }
     }
 }

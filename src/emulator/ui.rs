@@ -4,15 +4,19 @@
 //! The state sits behind its own lock, apart from the emulator: a review that waits for buttons
 //! blocks the APDU being answered, while the REST thread still reads the screen and presses
 //! buttons.
+//!
+//! Like the real device, a review outlives the host that asked for it: when nobody presses the
+//! buttons within the button timeout, the request gets no reply, the review stays on the screen
+//! and the device refuses every new command (6901) until the buttons resolve it.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::screens::{Review, Screen};
 use super::Approval;
 
-/// How long a review waits for button presses before giving up (as a rejection).
+/// How long a review waits for button presses before its request is given up unanswered (the
+/// review stays on the screen).
 pub const DEFAULT_BUTTON_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A button, as `POST /button/{left,right,both}` names it.
@@ -40,7 +44,8 @@ impl Button {
 pub(crate) enum Decision {
     Approved,
     Rejected,
-    /// Nobody pressed the buttons in time; the request is refused like a rejection.
+    /// Nobody pressed the buttons in time: the request gets no reply, and the review stays on
+    /// the screen until the buttons resolve it.
     TimedOut,
 }
 
@@ -59,6 +64,18 @@ pub struct TextEvent {
     pub y: u32,
 }
 
+/// A review shown and waiting for buttons.
+#[derive(Debug)]
+struct Pending {
+    review: Review,
+    /// The page shown.
+    index: usize,
+    /// Set by the button that decided; the waiting request takes it.
+    decision: Option<Decision>,
+    /// Whether a request still waits for the decision (false once its wait ran out).
+    waited_on: bool,
+}
+
 #[derive(Debug)]
 struct UiState {
     approval: Approval,
@@ -69,9 +86,10 @@ struct UiState {
     events: Vec<TextEvent>,
     /// The texts of the review pages visited, in order (what the transcripts record).
     reviewed: Vec<String>,
-    /// Presses not yet consumed by the review being shown.
-    buttons: VecDeque<Button>,
-    in_review: bool,
+    /// The review on screen that waits for buttons, if any.
+    pending: Option<Pending>,
+    /// Set when a review's wait ran out; taken by the emulator to drop that request's reply.
+    abandoned: bool,
     signatures: u32,
     reject_nth_signature: Option<u32>,
 }
@@ -91,8 +109,8 @@ impl Ui {
             current: Screen::default(),
             events: Vec::new(),
             reviewed: Vec::new(),
-            buttons: VecDeque::new(),
-            in_review: false,
+            pending: None,
+            abandoned: false,
             signatures: 0,
             reject_nth_signature,
         };
@@ -140,18 +158,63 @@ impl Ui {
         self.lock().reviewed.clear();
     }
 
-    /// Whether a review is waiting for the user.
+    /// Whether a review is on the screen waiting for the user (including one whose request
+    /// was given up): the device then answers every command with 6901.
     pub fn in_review(&self) -> bool {
-        self.lock().in_review
+        self.lock().pending.is_some()
     }
 
-    /// Presses a button. Outside a review the press does nothing, as on the device's idle
+    /// Whether the last review's wait ran out since this was last asked (its request must get
+    /// no reply); clears the flag.
+    pub(crate) fn take_abandoned(&self) -> bool {
+        std::mem::take(&mut self.lock().abandoned)
+    }
+
+    /// Presses a button: right and left step through the review's pages, both on the approve
+    /// or reject page decides. Outside a review the press does nothing, as on the device's idle
     /// screens.
     pub fn press(&self, button: Button) {
         let mut state = self.lock();
-        if state.in_review {
-            state.buttons.push_back(button);
-            self.shared.1.notify_all();
+        let Some(pending) = state.pending.as_mut() else {
+            return;
+        };
+        if pending.decision.is_some() {
+            return;
+        }
+        let last = pending.review.reject_index();
+        let index = pending.index;
+        let next = match button {
+            Button::Right => index.saturating_add(1).min(last),
+            Button::Left => index.saturating_sub(1),
+            Button::Both if index == pending.review.approve_index() => {
+                pending.decision = Some(Decision::Approved);
+                index
+            }
+            Button::Both if index == last => {
+                pending.decision = Some(Decision::Rejected);
+                index
+            }
+            Button::Both => index,
+        };
+        let page = (next != index)
+            .then(|| pending.review.pages().get(next).cloned())
+            .flatten();
+        pending.index = next;
+        let decision = pending.decision;
+        let waited_on = pending.waited_on;
+        if let Some(page) = page {
+            show(&mut state, page, true);
+        }
+        match decision {
+            Some(_) if waited_on => self.shared.1.notify_all(),
+            // Nobody waits for this review any more: the device shows the outcome and goes
+            // home; the result goes nowhere.
+            Some(decision) => {
+                if let Some(pending) = state.pending.take() {
+                    finish_review(&mut state, &pending.review, decision);
+                }
+            }
+            None => {}
         }
     }
 
@@ -191,67 +254,66 @@ impl Ui {
                 decision
             }
         };
-        let status = match decision {
-            Decision::Approved => review.approved_status(),
-            Decision::Rejected | Decision::TimedOut => review.rejected_status(),
-        };
-        show(&mut state, status, false);
-        let home = state.home.clone();
-        show(&mut state, home, false);
+        if decision != Decision::TimedOut {
+            finish_review(&mut state, review, decision);
+        }
         decision
     }
 
-    /// Steps through the pages as buttons arrive: right and left move, both on the approve or
-    /// reject page decides.
+    /// Shows the review and waits until a button decides it (see [`Ui::press`]) or the button
+    /// timeout runs out; then the review stays pending on the screen.
     fn navigate<'a>(
         &'a self,
         mut state: MutexGuard<'a, UiState>,
         review: &Review,
     ) -> (Decision, MutexGuard<'a, UiState>) {
-        state.in_review = true;
-        state.buttons.clear();
         let deadline = Instant::now() + state.button_timeout;
-        let last = review.reject_index();
-        let mut index = 0usize;
         if let Some(page) = review.pages().first() {
             show(&mut state, page.clone(), true);
         }
+        state.pending = Some(Pending {
+            review: review.clone(),
+            index: 0,
+            decision: None,
+            waited_on: true,
+        });
         let decision = loop {
-            let Some(button) = state.buttons.pop_front() else {
-                let now = Instant::now();
-                if now >= deadline {
-                    eprintln!(
-                        "porsign emulate: no button press within {}s: refusing the request",
-                        state.button_timeout.as_secs()
-                    );
-                    break Decision::TimedOut;
-                }
-                state = self
-                    .shared
-                    .1
-                    .wait_timeout(state, deadline - now)
-                    .map(|(guard, _)| guard)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner().0);
-                continue;
-            };
-            let next = match button {
-                Button::Right => index.saturating_add(1).min(last),
-                Button::Left => index.saturating_sub(1),
-                Button::Both if index == review.approve_index() => break Decision::Approved,
-                Button::Both if index == last => break Decision::Rejected,
-                Button::Both => index,
-            };
-            if next != index {
-                index = next;
-                if let Some(page) = review.pages().get(index) {
-                    show(&mut state, page.clone(), true);
-                }
+            if let Some(decision) = state.pending.as_ref().and_then(|p| p.decision) {
+                state.pending = None;
+                break decision;
             }
+            let now = Instant::now();
+            if now >= deadline {
+                eprintln!(
+                    "porsign emulate: no button press within {}s: the request gets no reply; the review stays on screen until the buttons resolve it",
+                    state.button_timeout.as_secs()
+                );
+                if let Some(pending) = state.pending.as_mut() {
+                    pending.waited_on = false;
+                }
+                state.abandoned = true;
+                break Decision::TimedOut;
+            }
+            state = self
+                .shared
+                .1
+                .wait_timeout(state, deadline - now)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|poisoned| poisoned.into_inner().0);
         };
-        state.in_review = false;
-        state.buttons.clear();
         (decision, state)
     }
+}
+
+/// The status screen of a decided review, then the home screen.
+fn finish_review(state: &mut UiState, review: &Review, decision: Decision) {
+    let status = match decision {
+        Decision::Approved => review.approved_status(),
+        Decision::Rejected | Decision::TimedOut => review.rejected_status(),
+    };
+    show(state, status, false);
+    let home = state.home.clone();
+    show(state, home, false);
 }
 
 fn events_of(screen: &Screen) -> Vec<TextEvent> {

@@ -61,6 +61,10 @@ pub enum SchemeError {
     /// A BIP-137 header byte outside 27..=42.
     #[error("invalid bip-137 header byte {0} (expected 27..=42)")]
     InvalidHeader(u8),
+    /// A multisig cosigner's signature whose header is outside the key range that says the
+    /// script key's compression (35..=42 name a single-key segwit address instead).
+    #[error("header byte {header} does not fit a cosigner's signature by {} key (expected {})", if *compressed { "a compressed" } else { "an uncompressed" }, if *compressed { "31..=34" } else { "27..=30" })]
+    CosignerHeader { header: u8, compressed: bool },
     /// An Ethereum `v` outside 27/28 and 0/1.
     #[error("invalid signature recovery value v={0} (expected 27, 28, 0 or 1)")]
     InvalidRecoveryValue(u8),

@@ -159,6 +159,41 @@ fn wrapping_for(
     }
 }
 
+/// Checks one cosigner's signature (base64 BIP-137, the `index`-th of the entry) over `digest`
+/// (the BIP-137 message hash) and returns the script key that made it. The one rule for a
+/// multisig signature, used by [`verify`] and by the signer's host re-check of each share alike.
+pub fn cosigner_signature(
+    digest: &[u8; 32],
+    script: &MultisigScript,
+    index: usize,
+    signature: &str,
+) -> Result<bitcoin::PublicKey, SchemeError> {
+    let wrap = |e: SchemeError| SchemeError::MultisigSignature {
+        index,
+        source: Box::new(e),
+    };
+    let bytes = bip137::decode_signature(signature).map_err(wrap)?;
+    let (recovered, header) = bip137::recover(digest, &bytes).map_err(wrap)?;
+    let Some(key) = script.keys.iter().find(|k| k.inner == recovered.inner) else {
+        return Err(SchemeError::MultisigUnknownSigner {
+            index,
+            pubkey: recovered.to_string(),
+        });
+    };
+    // A cosigner's signature names a key, not an address: its header must be in the key range
+    // (27..=34) and say the compression the script's key is written in. Headers 35..=42 declare
+    // a single-key segwit address, which a multisig proof is not; accepting them would let one
+    // signature be written several ways.
+    let compressed_header = (31..=34).contains(&header);
+    if header > 34 || compressed_header != key.compressed {
+        return Err(wrap(SchemeError::CosignerHeader {
+            header,
+            compressed: key.compressed,
+        }));
+    }
+    Ok(*key)
+}
+
 /// Verifies that `script` (redeem or witness script) hashes to `address` and that `signatures`
 /// (base64 BIP-137) come from at least m distinct keys of it.
 pub fn verify(
@@ -172,28 +207,9 @@ pub fn verify(
     let digest = bip137::message_hash(message);
     let mut signers: Vec<bitcoin::PublicKey> = Vec::with_capacity(parsed.threshold);
     for (index, sig) in signatures.iter().enumerate() {
-        let wrap = |e: SchemeError| SchemeError::MultisigSignature {
-            index,
-            source: Box::new(e),
-        };
-        let bytes = bip137::decode_signature(sig).map_err(wrap)?;
-        let (recovered, header) = bip137::recover(&digest, &bytes).map_err(wrap)?;
-        let Some(key) = parsed.keys.iter().find(|k| k.inner == recovered.inner) else {
-            return Err(SchemeError::MultisigUnknownSigner {
-                index,
-                pubkey: recovered.to_string(),
-            });
-        };
-        // A cosigner's signature names a key, not an address: its header must be in the key
-        // range (27..=34) and say the compression the script's key is written in. Headers
-        // 35..=42 declare a single-key segwit address, which a multisig proof is not; accepting
-        // them would let one signature be written several ways.
-        let compressed_header = (31..=34).contains(&header);
-        if header > 34 || compressed_header != key.compressed {
-            return Err(wrap(SchemeError::InvalidHeader(header)));
-        }
+        let key = cosigner_signature(&digest, &parsed, index, sig)?;
         if !signers.iter().any(|s| s.inner == key.inner) {
-            signers.push(*key);
+            signers.push(key);
         }
     }
     if signers.len() < parsed.threshold {

@@ -4,6 +4,9 @@
 //! Each entry is written and fsynced before the next request goes to a device, so a run stopped
 //! by Ctrl-C, an unplugged device or a rejection resumes with the same command from the file.
 
+mod cosigner;
+pub mod multisig;
+pub mod paths;
 pub mod progress;
 pub mod prove;
 pub mod reserves;
@@ -39,6 +42,22 @@ pub enum SignError {
         address: String,
         path: String,
     },
+    #[error("reserves list line {line}: the multisig policy registered on the device produces {from_device} at change {change}, index {index}, not the listed {address}; refusing to sign")]
+    PolicyAddressMismatch {
+        line: u64,
+        address: String,
+        from_device: String,
+        change: u8,
+        index: u32,
+    },
+    /// The open app (or apps) can sign none of the rows still owed.
+    #[error("{open}, but {}: open {} and run the same command again", needed_apps(.needed), if .needed.len() == 1 { "it" } else { "one of them" })]
+    WrongAppForRows {
+        /// "the Ethereum app is open", "the Bitcoin app on device f5acc2fd is open".
+        open: String,
+        /// The apps the owed rows need, with how many rows each.
+        needed: Vec<(&'static str, u64)>,
+    },
     #[error("{address}: the device's signature does not verify on the host ({reason}); nothing was written for it")]
     HostVerify { address: String, reason: String },
     #[error("reserves list line {line}: {reason}")]
@@ -49,6 +68,20 @@ pub enum SignError {
         "{path} holds a bundle for another challenge (sha256 {found}); use another output file"
     )]
     OtherChallenge { path: String, found: String },
+    #[error("{path} is already finished (it has its footer): nothing is left to sign in it; check it with porsign verify, or sign into another output file")]
+    AlreadyFinished { path: String },
+}
+
+/// "1 pending row needs the Bitcoin app", "3 pending rows need the Bitcoin app and 1 the
+/// Bitcoin Test app".
+fn needed_apps(needed: &[(&'static str, u64)]) -> String {
+    let mut parts = needed.iter().enumerate().map(|(i, (app, n))| match (i, n) {
+        (0, 1) => format!("1 pending row needs the {app} app"),
+        (0, n) => format!("{n} pending rows need the {app} app"),
+        (_, n) => format!("{n} the {app} app"),
+    });
+    let first = parts.next().unwrap_or_default();
+    parts.fold(first, |all, part| format!("{all} and {part}"))
 }
 
 impl SignError {
@@ -85,9 +118,9 @@ pub fn open_bundle(
         let (writer, state) = match BundleWriter::resume(output) {
             Ok(x) => x,
             Err(BundleError::Finished { .. }) => {
-                return Err(SignError::Bundle(BundleError::Finished {
+                return Err(SignError::AlreadyFinished {
                     path: output.display().to_string(),
-                }))
+                })
             }
             Err(e) => return Err(e.into()),
         };
@@ -152,21 +185,35 @@ pub fn sign_all(
             .iter()
             .filter(|r| belongs_to_this_bundle(r, sessions))
             .collect();
-        if let Some(first) = owed.first() {
-            let expected = match (first.chain, first.network.as_str()) {
-                (Chain::Ethereum, _) => "Ethereum",
-                (Chain::Bitcoin, "mainnet") => "Bitcoin",
-                (Chain::Bitcoin, _) => "Bitcoin Test",
-            };
-            let found = sessions
+        if !owed.is_empty() {
+            let mut needed: Vec<(&'static str, u64)> = Vec::new();
+            for row in &owed {
+                let app = match (row.chain, row.network.as_str()) {
+                    (Chain::Ethereum, _) => "Ethereum",
+                    (Chain::Bitcoin, "mainnet") => "Bitcoin",
+                    (Chain::Bitcoin, _) => "Bitcoin Test",
+                };
+                match needed.iter_mut().find(|(a, _)| *a == app) {
+                    Some((_, n)) => *n += 1,
+                    None => needed.push((app, 1)),
+                }
+            }
+            let apps: Vec<String> = sessions
                 .iter()
-                .map(Session::describe)
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(SignError::Open(DeviceError::WrongApp {
-                expected: format!("{expected} app for {} pending rows", owed.len()),
-                found,
-            }));
+                .map(|s| format!("the {}", s.describe()))
+                .collect();
+            let open = match apps.as_slice() {
+                [one] => format!("{one} is open"),
+                many => format!("{} are open", many.join(", ")),
+            };
+            return Err(SignError::WrongAppForRows { open, needed });
+        }
+    }
+    // Rows a device can take but the app cannot sign with its keys are refused before the first
+    // signature, not half way through the list.
+    for reserve in &signable {
+        for session in sessions.iter().filter(|s| s.can_sign(reserve)) {
+            session.preflight(reserve)?;
         }
     }
     progress.start(signable.len() as u64);
@@ -221,7 +268,10 @@ pub fn sign_all(
         return Err(e);
     }
 
-    // Multisig rows: every cosigner device present signs; one entry per address.
+    // Multisig rows: every cosigner device present signs; one entry per address. When a
+    // cosigner fails, the shares already approved on the others are written before the run
+    // stops: an approval is never thrown away (the entry then carries fewer signatures, and a
+    // merge with the missing cosigner's own bundle completes it).
     let mut writer = writer.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut signed = signed.into_inner().unwrap_or_else(|p| p.into_inner());
     for reserve in signable
@@ -230,12 +280,13 @@ pub fn sign_all(
     {
         progress.working_on(&reserve.address);
         let mut entry: Option<crate::bundle::Entry> = None;
+        let mut failure: Option<SignError> = None;
         for session in sessions.iter_mut().filter(|s| s.can_sign(reserve)) {
             let share = match session.prove(reserve, message) {
                 Ok(share) => share,
                 Err(e) => {
-                    progress.finish();
-                    return Err(e);
+                    failure = Some(e);
+                    break;
                 }
             };
             match &mut entry {
@@ -258,6 +309,10 @@ pub fn sign_all(
             writer.append(e)?;
             signed += 1;
             progress.advance();
+        }
+        if let Some(e) = failure {
+            progress.finish();
+            return Err(e);
         }
     }
     progress.finish();
@@ -300,12 +355,63 @@ fn belongs_to_this_bundle(reserve: &Reserve, sessions: &[Session<'_>]) -> bool {
             return false;
         }
     }
-    if let KeySource::Multisig(d) = &reserve.key {
-        if !fingerprints.is_empty() && fingerprints.iter().all(|f| !prove::holds_key(d, *f)) {
+    if let KeySource::Multisig(m) = &reserve.key {
+        if !fingerprints.is_empty() && fingerprints.iter().all(|f| m.row.keys_of(*f).is_empty()) {
             return false;
         }
     }
     true
+}
+
+/// A multisig entry of a bundle that carries fewer signatures than its threshold: one
+/// cosigner's share, which verifies only once merged with the others' (`porsign bundle merge`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartialMultisig {
+    pub address: String,
+    pub signatures: usize,
+    pub threshold: usize,
+}
+
+/// The multisig entries of the bundle at `path` that need a merge to verify. Entries whose
+/// descriptor cannot be read are left to the verifier.
+pub fn partial_multisig_entries(path: &Path) -> Result<Vec<PartialMultisig>, SignError> {
+    use crate::bundle::reader::{decode_line, LineReader};
+    use crate::bundle::{Line, Scheme};
+    let file = std::fs::File::open(path).map_err(|e| {
+        SignError::Bundle(BundleError::Open {
+            path: path.display().to_string(),
+            source: e,
+        })
+    })?;
+    let mut lines = LineReader::new(std::io::BufReader::new(file));
+    let mut partial = Vec::new();
+    while let Some(raw) = lines.next_line()? {
+        let Ok(Line::Entry(entry)) = decode_line(raw.number, &raw.text) else {
+            continue;
+        };
+        if entry.scheme != Scheme::Bip137Multisig.as_str() {
+            continue;
+        }
+        let Some(descriptor) = &entry.descriptor else {
+            continue;
+        };
+        let Ok(network) = serde_json::from_value::<crate::scheme::BitcoinNetwork>(
+            serde_json::Value::String(entry.network.clone()),
+        ) else {
+            continue;
+        };
+        let Ok(row) = multisig::parse_multisig(descriptor, network) else {
+            continue;
+        };
+        if entry.signatures.len() < row.script.threshold {
+            partial.push(PartialMultisig {
+                address: entry.address,
+                signatures: entry.signatures.len(),
+                threshold: row.script.threshold,
+            });
+        }
+    }
+    Ok(partial)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

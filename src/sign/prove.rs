@@ -7,10 +7,9 @@ use std::str::FromStr;
 use bitcoin::base64::Engine;
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint};
 use bitcoin::secp256k1::SECP256K1;
-use bitcoin::{Address, CompressedPublicKey, PublicKey};
-use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
-use miniscript::ForEachKey;
+use bitcoin::{Address, CompressedPublicKey};
 
+use super::cosigner;
 use super::reserves::{KeySource, Reserve};
 use super::SignError;
 use crate::app::{btc, eth, DeviceError};
@@ -75,7 +74,7 @@ impl<'t> Session<'t> {
         }
     }
 
-    /// A short name for messages: "Bitcoin app (f5acc2fd)".
+    /// A short name for messages: "Bitcoin app on device f5acc2fd".
     pub fn describe(&self) -> String {
         match self {
             Session::Bitcoin {
@@ -83,7 +82,7 @@ impl<'t> Session<'t> {
                 fingerprint,
                 ..
             } => format!(
-                "{} app, device {}",
+                "{} app on device {}",
                 if *testnet { "Bitcoin Test" } else { "Bitcoin" },
                 hex::encode(fingerprint)
             ),
@@ -114,10 +113,23 @@ impl<'t> Session<'t> {
                 }
                 match &reserve.key {
                     KeySource::Path(_) => true,
-                    KeySource::Multisig(d) => holds_key(d, *fingerprint),
+                    KeySource::Multisig(m) => !m.row.keys_of(*fingerprint).is_empty(),
                 }
             }
             Session::Ethereum { .. } => true,
+        }
+    }
+
+    /// Checks, before anything is signed, what only the open device decides: which of a
+    /// multisig's keys are its own, and that the app can sign with them (see
+    /// [`super::paths`]). Single-key rows were checked with the list.
+    pub fn preflight(&self, reserve: &Reserve) -> Result<(), SignError> {
+        match (self, &reserve.key) {
+            (Session::Bitcoin { fingerprint, .. }, KeySource::Multisig(m)) => {
+                let network = bitcoin_network_of(reserve)?;
+                cosigner::preflight(reserve, &m.row, *fingerprint, network)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -144,21 +156,21 @@ fn bitcoin_network_of(reserve: &Reserve) -> Result<BitcoinNetwork, SignError> {
     })
 }
 
-fn device_err(reserve: &Reserve, source: DeviceError) -> SignError {
+pub(super) fn device_err(reserve: &Reserve, source: DeviceError) -> SignError {
     SignError::Device {
         address: reserve.address.clone(),
         source,
     }
 }
 
-fn host_check(reserve: &Reserve, reason: String) -> SignError {
+pub(super) fn host_check(reserve: &Reserve, reason: String) -> SignError {
     SignError::HostVerify {
         address: reserve.address.clone(),
         reason,
     }
 }
 
-fn entry_for(reserve: &Reserve, scheme: Scheme, signatures: Vec<String>) -> Entry {
+pub(super) fn entry_for(reserve: &Reserve, scheme: Scheme, signatures: Vec<String>) -> Entry {
     Entry {
         index: 0,
         chain: reserve.chain,
@@ -175,7 +187,7 @@ fn entry_for(reserve: &Reserve, scheme: Scheme, signatures: Vec<String>) -> Entr
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(super) fn b64(bytes: &[u8]) -> String {
     bitcoin::base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -202,9 +214,9 @@ fn prove_bitcoin(
             network,
             message,
         ),
-        KeySource::Multisig(descriptor) => {
-            check_registered_multisig_address(transport, registered, reserve, descriptor)?;
-            prove_multisig_share(transport, fingerprint, reserve, descriptor, message)
+        KeySource::Multisig(multisig) => {
+            cosigner::check_registered_address(transport, registered, reserve, &multisig.row)?;
+            cosigner::prove_share(transport, fingerprint, reserve, multisig, message)
         }
     }
 }
@@ -276,6 +288,10 @@ fn prove_single_key(
     Ok(entry)
 }
 
+/// The highest address index GET_WALLET_ADDRESS takes with a default policy
+/// (`MAX_BIP44_ADDRESS_INDEX_RECOMMENDED`).
+const MAX_DEFAULT_POLICY_INDEX: u32 = 50_000;
+
 /// The default wallet policy of a standard path `m/purpose'/coin'/account'/change/index` whose
 /// purpose names the listed address's type, split into the account path and the tail.
 fn default_policy_of(
@@ -307,6 +323,11 @@ fn default_policy_of(
         1 => true,
         _ => return None,
     };
+    // The app derives default-policy addresses only up to this index (6A80 beyond); the key
+    // check alone then binds the key to the address.
+    if *index > MAX_DEFAULT_POLICY_INDEX {
+        return None;
+    }
     Some((
         policy,
         DerivationPath::from(vec![*purpose, *coin, *account]),
@@ -451,174 +472,6 @@ fn prove_taproot(
     Ok(signature)
 }
 
-/// Whether the device with this master fingerprint holds one of the multisig's keys.
-pub fn holds_key(descriptor: &str, fingerprint: [u8; 4]) -> bool {
-    !own_multisig_keys(descriptor, fingerprint).is_empty()
-}
-
-/// The keys of `descriptor` whose origin fingerprint is the device's, with their full paths. A
-/// device can hold several (one seed, several accounts), and signs with each.
-fn own_multisig_keys(descriptor: &str, fingerprint: [u8; 4]) -> Vec<(DerivationPath, PublicKey)> {
-    let Ok(parsed) = Descriptor::<DescriptorPublicKey>::from_str(descriptor) else {
-        return Vec::new();
-    };
-    let Ok(definite) = parsed.at_derivation_index(0) else {
-        return Vec::new();
-    };
-    let mut found: Vec<(DerivationPath, PublicKey)> = Vec::new();
-    definite.for_each_key(|k| {
-        if k.master_fingerprint().to_bytes() == fingerprint {
-            if let (Some(path), Ok(pk)) = (k.full_derivation_path(), k.derive_public_key(SECP256K1))
-            {
-                if !found.iter().any(|(_, known)| known == &pk) {
-                    found.push((path, pk));
-                }
-            }
-        }
-        true
-    });
-    found
-}
-
-/// The name under which porsign registers a multisig policy (shown on the device).
-const POLICY_NAME: &str = "porsign reserves";
-
-/// A concrete multisig descriptor such as `wsh(sortedmulti(2,[f/48'/0'/0'/2']xpub.../0/5,...))`
-/// as the Bitcoin app's wallet policy (`wsh(sortedmulti(2,@0/**,...))` and its keys), with the
-/// change and index of the descriptor's address. None when the descriptor is not of that form
-/// (keys without origin or xpub, different suffixes per key): then only the key check applies.
-fn multisig_policy(descriptor: &str) -> Option<(firmware_msgs::btc::WalletPolicy, bool, u32)> {
-    let text = descriptor.split('#').next()?;
-    let open = text.find("multi(")? + "multi(".len();
-    let close = open + text.get(open..)?.find(')')?;
-    let inner = text.get(open..close)?;
-    let mut parts = inner.split(',');
-    let threshold = parts.next()?;
-    let mut keys = Vec::new();
-    let mut suffix: Option<(&str, &str)> = None;
-    for key in parts {
-        let (rest, index) = key.rsplit_once('/')?;
-        let (base, change) = rest.rsplit_once('/')?;
-        if suffix.is_some_and(|s| s != (change, index)) {
-            return None;
-        }
-        suffix = Some((change, index));
-        keys.push(firmware_msgs::btc::KeyInfo::from_str(base).ok()?);
-    }
-    let (change, index) = suffix?;
-    let change = match change {
-        "0" => false,
-        "1" => true,
-        _ => return None,
-    };
-    let index: u32 = index.parse().ok()?;
-    let placeholders: Vec<String> = (0..keys.len()).map(|i| format!("@{i}/**")).collect();
-    let template = format!(
-        "{}{threshold},{}{}",
-        text.get(..open)?,
-        placeholders.join(","),
-        text.get(close..)?
-    );
-    let policy = firmware_msgs::btc::WalletPolicy::new(POLICY_NAME, template, keys).ok()?;
-    Some((policy, change, index))
-}
-
-/// Registers the multisig's policy on the device (the user approves it there, once per policy
-/// and session) and asks the app for the address; refuses if it is not the listed one.
-fn check_registered_multisig_address(
-    transport: &mut dyn Transport,
-    registered: &mut std::collections::HashMap<[u8; 32], [u8; 32]>,
-    reserve: &Reserve,
-    descriptor: &str,
-) -> Result<(), SignError> {
-    let Some((policy, change, index)) = multisig_policy(descriptor) else {
-        return Ok(());
-    };
-    let hmac = match registered.get(&policy.id()) {
-        Some(hmac) => *hmac,
-        None => {
-            let wallet =
-                btc::register_wallet(transport, &policy).map_err(|e| device_err(reserve, e))?;
-            if wallet.wallet_id != policy.id() {
-                return Err(host_check(
-                    reserve,
-                    "the device registered another policy than the one sent".into(),
-                ));
-            }
-            registered.insert(wallet.wallet_id, wallet.hmac);
-            wallet.hmac
-        }
-    };
-    let from_device = btc::registered_wallet_address(transport, &policy, &hmac, change, index)
-        .map_err(|e| device_err(reserve, e))?;
-    if crate::bundle::verify::canonical_address(Chain::Bitcoin, &from_device)
-        == crate::bundle::verify::canonical_address(Chain::Bitcoin, &reserve.address)
-    {
-        Ok(())
-    } else {
-        Err(SignError::AddressMismatch {
-            line: reserve.line,
-            address: reserve.address.clone(),
-            path: format!(
-                "the registered policy, change {}, index {index}",
-                u8::from(change)
-            ),
-        })
-    }
-}
-
-fn prove_multisig_share(
-    transport: &mut dyn Transport,
-    fingerprint: [u8; 4],
-    reserve: &Reserve,
-    descriptor: &str,
-    message: &[u8],
-) -> Result<Entry, SignError> {
-    let keys = own_multisig_keys(descriptor, fingerprint);
-    if keys.is_empty() {
-        return Err(SignError::Reserve {
-            line: reserve.line,
-            reason: format!(
-                "the device {} holds none of this multisig's keys",
-                hex::encode(fingerprint)
-            ),
-        });
-    }
-    let digest = scheme::bip137::message_hash(message);
-    let mut signatures = Vec::new();
-    let mut paths = Vec::new();
-    for (path, listed_key) in keys {
-        // The device must really hold the key the descriptor names at that path.
-        let xpub = btc::xpub(transport, &path, false).map_err(|e| device_err(reserve, e))?;
-        if xpub.public_key != listed_key.inner {
-            return Err(SignError::AddressMismatch {
-                line: reserve.line,
-                address: reserve.address.clone(),
-                path: format!("m/{path}"),
-            });
-        }
-        let sig =
-            btc::sign_message(transport, &path, message).map_err(|e| device_err(reserve, e))?;
-        let (signer, _) = scheme::bip137::recover(&digest, &sig)
-            .map_err(|e| host_check(reserve, e.to_string()))?;
-        if signer.inner != listed_key.inner {
-            return Err(host_check(
-                reserve,
-                "the signature recovers another key than the cosigner's".into(),
-            ));
-        }
-        signatures.push(b64(&sig));
-        paths.push(format!("m/{path}"));
-    }
-    let mut entry = entry_for(reserve, Scheme::Bip137Multisig, signatures);
-    entry.descriptor = Some(descriptor.to_owned());
-    if let [only] = paths.as_slice() {
-        entry.path = Some(only.clone());
-    }
-    entry.fingerprint = Some(hex::encode(fingerprint));
-    Ok(entry)
-}
-
 fn prove_ethereum(
     transport: &mut dyn Transport,
     reserve: &Reserve,
@@ -652,28 +505,4 @@ fn prove_ethereum(
     entry.pubkey = Some(hex::encode(&reply.public_key));
     entry.path = Some(format!("m/{path}"));
     Ok(entry)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multisig_descriptor_becomes_the_apps_wallet_policy() {
-        let key = |a: u32| {
-            format!("[f5acc2fd/48'/0'/{a}'/2']xpub6Dg9Y1YV8vKUJaBjWVXyNYcwEbj9cMu6SmnANQaKKPeP2qJoj7YLwc9f6BAhcRsWMU6EmgFRPqWA6imwftveyAYX3CwDBv99BjwgHTAPKbS/1/7")
-        };
-        let d = format!("wsh(sortedmulti(2,{},{},{}))", key(0), key(1), key(2));
-        let (policy, change, index) = multisig_policy(&d).unwrap();
-        assert_eq!(
-            policy.descriptor_template(),
-            "wsh(sortedmulti(2,@0/**,@1/**,@2/**))"
-        );
-        assert_eq!(policy.keys().len(), 3);
-        assert_eq!((change, index), (true, 7));
-        // Keys at different positions cannot share one `/**` template.
-        let mixed = d.replacen("/1/7", "/0/7", 1);
-        assert!(multisig_policy(&mixed).is_none());
-        assert!(multisig_policy("wpkh(02aa)").is_none());
-    }
 }

@@ -13,6 +13,8 @@ use bitcoin::bip32::DerivationPath;
 use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
 use miniscript::ForEachKey;
 
+use super::multisig::{parse_multisig, MultisigRow};
+use super::paths;
 use crate::bundle::verify::bitcoin_network;
 use crate::bundle::Chain;
 use crate::scheme::{self, BitcoinNetwork, EthAddress};
@@ -57,9 +59,16 @@ pub enum ReservesError {
 pub enum KeySource {
     /// A single-key address at this BIP-32 path.
     Path(DerivationPath),
-    /// A multisig address described by this descriptor (concrete keys, no wildcard); the device
+    /// A multisig address described by a descriptor (concrete keys, no wildcard); the device
     /// signs with whichever of its keys it holds.
-    Multisig(String),
+    Multisig(Box<Multisig>),
+}
+
+/// A multisig row's descriptor, as listed and as the wallet policy the device registers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Multisig {
+    pub descriptor: String,
+    pub row: MultisigRow,
 }
 
 /// One address to prove.
@@ -148,10 +157,10 @@ pub fn parse_csv<R: std::io::Read>(input: R) -> Result<Vec<Reserve>, ReservesErr
             crate::bundle::verify::check_amount(a).map_err(|e| field("amount", e.to_string()))?;
         }
         let key = match (path, descriptor) {
-            (Some(p), None) => KeySource::Path(
+            (Some(p), None) => RawKey::Path(
                 DerivationPath::from_str(&p).map_err(|e| field("path", format!("{p:?}: {e}")))?,
             ),
-            (None, Some(d)) if chain == Chain::Bitcoin => KeySource::Multisig(d),
+            (None, Some(d)) if chain == Chain::Bitcoin => RawKey::Descriptor(d),
             (Some(_), Some(_)) => {
                 return Err(field(
                     "descriptor",
@@ -165,7 +174,7 @@ pub fn parse_csv<R: std::io::Read>(input: R) -> Result<Vec<Reserve>, ReservesErr
                 ))
             }
         };
-        let canonical = check_address(chain, &network, &address, &key)
+        let (canonical, key) = check_address(chain, &network, &address, key)
             .map_err(|(column, reason)| field(column, reason))?;
         if let Some(first) = seen.insert((chain, canonical), line) {
             return Err(ReservesError::Duplicate {
@@ -193,14 +202,21 @@ pub fn parse_fingerprint(text: &str) -> Option<[u8; 4]> {
     bytes.try_into().ok()
 }
 
-/// Checks an address for its chain and network, and that a multisig descriptor produces it.
-/// Returns the canonical spelling for duplicate detection.
+/// A row's key column as written, before it is checked.
+enum RawKey {
+    Path(DerivationPath),
+    Descriptor(String),
+}
+
+/// Checks an address for its chain and network, that the app can sign with the row's key (see
+/// [`paths`]), and that a multisig descriptor becomes a wallet policy the app registers and
+/// produces the address. Returns the canonical spelling for duplicate detection and the key.
 fn check_address(
     chain: Chain,
     network: &str,
     address: &str,
-    key: &KeySource,
-) -> Result<String, (&'static str, String)> {
+    key: RawKey,
+) -> Result<(String, KeySource), (&'static str, String)> {
     match chain {
         Chain::Bitcoin => {
             let net: BitcoinNetwork =
@@ -208,16 +224,27 @@ fn check_address(
                     .map_err(|_| ("network", format!("{network:?} is not a Bitcoin network")))?;
             let parsed =
                 scheme::parse_btc_address(address, net).map_err(|e| ("address", e.to_string()))?;
-            if let KeySource::Multisig(d) = key {
-                let produced = descriptor_address(d, net).map_err(|e| ("descriptor", e))?;
-                if produced != parsed {
-                    return Err((
-                        "descriptor",
-                        format!("produces {produced}, not the listed address"),
-                    ));
+            let key = match key {
+                RawKey::Path(path) => {
+                    paths::check_bitcoin_single_key(parsed.address_type(), &path, net)
+                        .map_err(|e| ("path", e.to_string()))?;
+                    KeySource::Path(path)
                 }
-            }
-            Ok(parsed.to_string())
+                RawKey::Descriptor(descriptor) => {
+                    let row = parse_multisig(&descriptor, net)
+                        .map_err(|e| ("descriptor", e.to_string()))?;
+                    let produced =
+                        descriptor_address(&descriptor, net).map_err(|e| ("descriptor", e))?;
+                    if produced != parsed {
+                        return Err((
+                            "descriptor",
+                            format!("produces {produced}, not the listed address"),
+                        ));
+                    }
+                    KeySource::Multisig(Box::new(Multisig { descriptor, row }))
+                }
+            };
+            Ok((parsed.to_string(), key))
         }
         Chain::Ethereum => {
             if network != "mainnet" {
@@ -227,7 +254,16 @@ fn check_address(
                 ));
             }
             let parsed = EthAddress::from_str(address).map_err(|e| ("address", e.to_string()))?;
-            Ok(format!("{parsed:?}"))
+            let key = match key {
+                RawKey::Path(path) => {
+                    paths::check_ethereum(&path).map_err(|e| ("path", e.to_string()))?;
+                    KeySource::Path(path)
+                }
+                RawKey::Descriptor(_) => {
+                    return Err(("descriptor", "an Ethereum row needs a path".into()))
+                }
+            };
+            Ok((format!("{parsed:?}"), key))
         }
     }
 }
@@ -295,6 +331,8 @@ pub fn enumerate_descriptor(
         let path = path.ok_or_else(|| {
             err("the key has no origin ([fingerprint/path]); the device needs the full path".into())
         })?;
+        paths::check_bitcoin_single_key(address.address_type(), &path, network)
+            .map_err(|e| err(format!("index {index}: {e}")))?;
         rows.push(Reserve {
             line: u64::from(index),
             chain: Chain::Bitcoin,

@@ -228,7 +228,7 @@ fn testnet_app_uses_testnet_keys_and_refuses_mainnet_ones() {
 fn send(emulator: &mut Emulator, apdu: &str) -> String {
     match emulator.handle(&hex::decode(apdu).unwrap()) {
         Reply::Data(reply) => hex::encode(reply),
-        Reply::Disconnect => panic!("disconnected"),
+        other => panic!("no data: {other:?}"),
     }
 }
 

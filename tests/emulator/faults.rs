@@ -90,7 +90,7 @@ fn wrong_app_open() {
     // The Ethereum app does not know CLA E1.
     assert!(matches!(
         btc::master_fingerprint(&mut transport),
-        Err(DeviceError::WrongApp { .. })
+        Err(DeviceError::NotThisApp { .. })
     ));
     let mut transport = in_process(AppMode::Ethereum, wrong);
     match eth::check_app(&mut transport) {

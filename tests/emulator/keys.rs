@@ -11,6 +11,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn speculos_default_seed_fingerprint_and_keys() {
     let Some(v) = shared_json("research/vectors/speculos-default-seed-fixtures.json") else {
         return;
@@ -38,35 +39,43 @@ fn speculos_default_seed_fingerprint_and_keys() {
     );
 }
 
+/// The Ledger app's own sign-message vectors as (path, message, base64 signature). The last
+/// vector's message is built from the one before it (three copies joined by single spaces), as
+/// the vector file describes.
+pub(super) fn ledger_message_vectors(v: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut previous = String::new();
+    for vector in v["vectors"].as_array().unwrap() {
+        let message = match vector["message"].as_str() {
+            Some(m) => m.to_owned(),
+            None => [previous.as_str(); 3].join(" "),
+        };
+        previous = message.clone();
+        out.push((
+            vector["path"].as_str().unwrap().to_owned(),
+            message,
+            vector["signature"].as_str().unwrap().to_owned(),
+        ));
+    }
+    out
+}
+
 #[test]
+#[cfg_attr(shared_missing, ignore = "needs ../shared")]
 fn bitcoin_signatures_are_byte_identical_to_the_ledger_app() {
     let Some(v) = shared_json("research/vectors/ledger-app-bitcoin-sign-message-vectors.json")
     else {
         return;
     };
     let signer = SoftwareSigner::from_mnemonic(v["mnemonic"].as_str().unwrap(), "").unwrap();
-    let mut checked = 0;
-    let mut previous = String::new();
-    for vector in v["vectors"].as_array().unwrap() {
-        // The last vector's message is built from the one before it (three copies joined by
-        // single spaces), as the vector file describes.
-        let message = match vector["message"].as_str() {
-            Some(m) => m.to_owned(),
-            None => [previous.as_str(); 3].join(" "),
-        };
-        previous = message.clone();
+    let vectors = ledger_message_vectors(&v);
+    for (p, message, signature) in &vectors {
         let sig = signer
-            .sign_bitcoin_message(&path(vector["path"].as_str().unwrap()), message.as_bytes())
+            .sign_bitcoin_message(&path(p), message.as_bytes())
             .unwrap();
-        assert_eq!(
-            b64(&sig),
-            vector["signature"].as_str().unwrap(),
-            "{}",
-            vector["message"]
-        );
-        checked += 1;
+        assert_eq!(&b64(&sig), signature, "{message}");
     }
-    assert_eq!(checked, 6);
+    assert_eq!(vectors.len(), 6);
 }
 
 #[test]

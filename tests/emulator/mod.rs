@@ -6,9 +6,13 @@
 mod bitcoin;
 /// `porsign emulate` as a process.
 mod cli;
+/// The digests, the verifier's and the emulator's own, pinned to independent known answers.
+mod digests;
 /// Each fault and the host error it produces.
 mod faults;
 mod keys;
+/// A review nobody answers stays on screen; the device answers 6901 until it is resolved.
+mod pending_review;
 /// The TCP APDU port and the REST API, driven by porsign's host code.
 mod server;
 /// Every recorded transcript, replayed against the emulator.

@@ -33,7 +33,7 @@ fn text(o: &Output) -> String {
 }
 
 /// A temporary folder holding the test challenge and `reserves` as `reserves.csv`.
-fn workdir(reserves: &str) -> tempfile::TempDir {
+pub(super) fn workdir(reserves: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("challenge.json"), challenge().to_json()).unwrap();
     std::fs::write(dir.path().join("reserves.csv"), reserves).unwrap();
@@ -41,7 +41,7 @@ fn workdir(reserves: &str) -> tempfile::TempDir {
 }
 
 /// `porsign sign` in `dir` with the test challenge, into `out`, plus `extra` arguments.
-fn sign_in(dir: &Path, out: &str, extra: &[&str]) -> Output {
+pub(super) fn sign_in(dir: &Path, out: &str, extra: &[&str]) -> Output {
     let mut args = vec!["sign", "--challenge", "challenge.json", "-o", out];
     if !extra.contains(&"--reserves") && !extra.contains(&"--descriptor") {
         args.extend(["--reserves", "reserves.csv"]);
@@ -86,7 +86,7 @@ fn sign_rejection_exits_4_naming_the_address_then_resumes() {
     btc.stop();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
-        text(&o).contains("1 ethereum rows still need the Ethereum app"),
+        text(&o).contains("1 Ethereum row still needs the Ethereum app"),
         "{}",
         text(&o)
     );

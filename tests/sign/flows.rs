@@ -17,7 +17,7 @@ impl Progress for Count {
     fn finish(&self) {}
 }
 
-fn run(
+pub(super) fn run(
     transports: &mut [Box<dyn Transport + Send>],
     list: &[Reserve],
     out: &Path,
@@ -206,10 +206,7 @@ fn locked_and_wrong_app_are_clear_errors() {
     )
     .unwrap_err();
     assert!(
-        matches!(
-            err,
-            SignError::Open(DeviceError::WrongApp { .. } | DeviceError::NoApp { .. })
-        ),
+        matches!(&err, SignError::WrongAppForRows { needed, .. } if needed == &[("Bitcoin", 5)]),
         "{err}"
     );
 }

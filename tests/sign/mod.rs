@@ -2,8 +2,14 @@
 //! faults give their errors, and interrupted runs resume without signing anything twice.
 #![allow(clippy::indexing_slicing)] // tests index known fixtures; a panic is a test failure.
 
+/// Rows the apps cannot sign are refused with the list, before any device traffic.
+mod app_rules;
 mod cli;
+/// Several cosigner devices in one run; each share re-checked like the verifier does.
+mod cosigners;
 mod flows;
+/// The operator's messages, word for word.
+mod messages;
 mod soak;
 
 use std::path::Path;
