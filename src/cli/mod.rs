@@ -125,6 +125,11 @@ pub struct VerifyArgs {
     /// only), for very large bundles.
     #[arg(long)]
     pub summary_only: bool,
+    /// Bundles: the chain tip's block height now. BIP-322 proofs locked to a block height
+    /// (nLockTime below 500,000,000) are valid only from that height; without this they
+    /// cannot be shown valid and fail.
+    #[arg(long, value_name = "HEIGHT")]
+    pub tip_height: Option<u32>,
     /// OKX files: accept rows proven only by owner keys (eoa1/eoa2 of contracts and staking
     /// validators, Aptos authentication keys); they stay totalled apart from proven rows.
     #[arg(long)]

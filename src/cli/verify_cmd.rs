@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::output::{CliError, Output};
 use super::{Exit, FileFormatArg, VerifyArgs};
-use crate::bundle::verify::EntryResult;
+use crate::bundle::verify::{EntryResult, Verdict};
 use crate::bundle::{self, Report, VerifyOptions};
 use crate::challenge::Challenge;
 use crate::escape;
@@ -81,6 +81,7 @@ pub fn run(out: &Output, args: VerifyArgs) -> Result<Exit, CliError> {
     })?;
     let mut opts = VerifyOptions::new(message);
     opts.challenge_created_at = challenge_created_at;
+    opts.tip_height = args.tip_height;
     let challenge_sha256 = bundle::verify::sha256_hex(&opts.expected_message);
 
     out.line(&format!(
@@ -109,6 +110,12 @@ pub fn run(out: &Output, args: VerifyArgs) -> Result<Exit, CliError> {
     };
     let mut spill_error: Option<std::io::Error> = None;
     let mut on_entry = |r: &EntryResult<'_>| {
+        if let (Some(lock), Verdict::Valid) = (r.time_lock, r.verdict) {
+            out.line(&format!(
+                "TIME-LOCKED entry {} (line {}) {}: valid now; its proof carries a time lock: {lock}",
+                r.index, r.line, r.address
+            ));
+        }
         if let Some(j) = json.as_mut() {
             if let Err(e) = j.entry(r) {
                 spill_error.get_or_insert(e);
@@ -257,6 +264,12 @@ fn print_report(out: &Output, report: &Report, file: &str) {
     } else {
         "INVALID"
     };
+    if report.time_locked > 0 {
+        out.line(&format!(
+            "{} valid entries carry a time lock (listed above as TIME-LOCKED)",
+            report.time_locked
+        ));
+    }
     out.line(&format!(
         "{verdict}: {file}: {} entries, {} valid, {} failures",
         report.entries, report.valid, report.failure_count

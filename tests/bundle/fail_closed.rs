@@ -214,3 +214,116 @@ fn lines_signature(lines: &[String], line: usize) -> String {
     let e: serde_json::Value = serde_json::from_str(&lines[line]).unwrap();
     e["signatures"][0].as_str().unwrap().to_owned()
 }
+
+/// A bundle of P2WPKH `ful` proofs of the BIP-322 test message, one per (nLockTime, version,
+/// nSequence), signed by test keys.
+fn time_locked_bundle(locks: &[(u32, i32, u32)]) -> String {
+    use crate::scheme::bip322::build::{full, pk, sign_v0, sk, to_sign, MSG};
+    let header = json!({
+        "type": "header", "format": "porsign-bundle", "version": 1,
+        "challenge": std::str::from_utf8(MSG).unwrap(),
+        "challenge_sha256": porsign::bundle::verify::sha256_hex(std::str::from_utf8(MSG).unwrap()),
+        "custodian": "test", "created_at": "2026-11-01T00:00:00Z", "tool": "test",
+    });
+    let mut lines = vec![header.to_string()];
+    for (i, &(lock_time, version, sequence)) in locks.iter().enumerate() {
+        let n = 0x40 + i as u8;
+        let key = bitcoin::CompressedPublicKey(pk(n));
+        let address = bitcoin::Address::p2wpkh(&key, bitcoin::Network::Bitcoin);
+        let mut tx = to_sign(&address, version, lock_time, sequence);
+        let code = address.script_pubkey().p2wpkh_script_code().unwrap();
+        tx.input[0].witness =
+            bitcoin::Witness::from_slice(&[sign_v0(&tx, &code, &sk(n)), key.to_bytes().to_vec()]);
+        lines.push(
+            json!({
+                "type": "entry", "index": i, "chain": "bitcoin", "network": "mainnet",
+                "address": address.to_string(), "scheme": "bip322", "signatures": [full(&tx)],
+                "amount": "1",
+            })
+            .to_string(),
+        );
+    }
+    with_fresh_footer(&lines).join("\n") + "\n"
+}
+
+/// Item 4 (time locks, at the bundle level): a proof valid only from a time or height that has
+/// not come, or only at an age that cannot be shown, fails by default; one whose lock holds now
+/// is valid and says it carries a lock.
+#[test]
+fn item_04_time_locked_proofs_fail_unless_they_hold_now() {
+    use crate::scheme::bip322::build::MSG;
+    let text = time_locked_bundle(&[
+        (0, 0, 0),             // no lock
+        (1_700_000_000, 0, 0), // a unix time in the past (2023)
+        (4_000_000_000, 0, 0), // a unix time in the future (2096)
+        (800_000, 0, 0),       // a block height
+        (0, 2, 10),            // ten blocks after the virtual to_spend confirms
+    ]);
+    let mut opts = options(std::str::from_utf8(MSG).unwrap());
+    let mut locks = Vec::new();
+    let report =
+        porsign::bundle::verify::verify_bundle_streaming(text.as_bytes(), &opts, &mut |r| {
+            locks.push((r.index, r.verdict, r.time_lock.map(str::to_owned)))
+        })
+        .unwrap();
+    use porsign::bundle::verify::Verdict::{Invalid, Valid};
+    let verdicts: Vec<_> = locks.iter().map(|l| l.1).collect();
+    assert_eq!(verdicts, [Valid, Valid, Invalid, Invalid, Invalid]);
+    assert!(locks[0].2.is_none());
+    assert!(
+        locks[1]
+            .2
+            .as_deref()
+            .is_some_and(|l| l.contains("nLockTime")),
+        "{locks:?}"
+    );
+    assert_eq!(report.time_locked, 1);
+    let reasons: Vec<&str> = report.failures.iter().map(|f| f.reason.as_str()).collect();
+    assert!(
+        reasons[0].contains("time lock") && reasons[0].contains("2096"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("800000") && reasons[1].contains("tip"),
+        "{reasons:?}"
+    );
+    assert!(reasons[2].contains("nSequence"), "{reasons:?}");
+
+    // Told the chain tip, the height-locked proof is checked against it.
+    opts.tip_height = Some(800_000);
+    let report = verify_bundle(text.as_bytes(), &opts).unwrap();
+    assert_eq!((report.valid, report.time_locked), (3, 2));
+    opts.tip_height = Some(799_999);
+    assert_eq!(verify_bundle(text.as_bytes(), &opts).unwrap().valid, 2);
+}
+
+/// Item 4 through the binary: the text report marks the locked entry, the JSON gives its lock,
+/// and `--tip-height` is how a verifier checks height locks.
+#[test]
+fn item_04_time_locks_are_in_the_text_and_json_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = time_locked_bundle(&[(1_700_000_000, 0, 0), (800_000, 0, 0)]);
+    std::fs::write(dir.path().join("t.jsonl"), text).unwrap();
+    let args = ["verify", "t.jsonl", "--message", "porsign policy proof"];
+    let o = crate::cli::porsign(&args, dir.path());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("TIME-LOCKED entry 0"), "{out}");
+    assert!(
+        out.contains("FAIL entry 1") && out.contains("800000"),
+        "{out}"
+    );
+
+    let mut with_tip = args.to_vec();
+    with_tip.extend(["--tip-height", "800001"]);
+    let o = crate::cli::porsign(&with_tip, dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    let mut json = vec!["--json"];
+    json.extend(with_tip);
+    let o = crate::cli::porsign(&json, dir.path());
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["time_locked"], 2);
+    assert!(doc["results"][1]["time_lock"]
+        .as_str()
+        .is_some_and(|l| l.contains("800000")));
+}

@@ -6,7 +6,7 @@
 
 mod address;
 mod bip137;
-mod bip322;
+pub(crate) mod bip322;
 mod eip191;
 mod multisig;
 mod script;

@@ -12,11 +12,34 @@ use crate::scheme::{self, BitcoinNetwork, EthAddress};
 pub struct Verified {
     /// e.g. `p2wpkh`, `bip322 simple`, `2-of-3`, `eip191`.
     pub detail: String,
+    /// The time lock a BIP-322 proof carries (it holds now, or the entry would have failed).
+    pub time_lock: Option<String>,
+}
+
+impl Verified {
+    fn new(detail: impl Into<String>) -> Self {
+        Verified {
+            detail: detail.into(),
+            time_lock: None,
+        }
+    }
+}
+
+/// What an entry is checked against: the message, and the moment "now" for proofs that carry
+/// a time lock.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryContext<'a> {
+    pub message: &'a [u8],
+    /// Unix seconds.
+    pub now_unix: i64,
+    /// The chain tip's height, when the verifier was told it: a proof locked to a block height
+    /// can only be shown valid against it.
+    pub tip_height: Option<u32>,
 }
 
 /// Verifies one entry against the message. Pure: no I/O, no shared state, so entries can be
 /// checked in parallel.
-pub fn check_entry(entry: &Entry, message: &[u8]) -> Result<Verified, EntryFailure> {
+pub fn check_entry(entry: &Entry, ctx: &EntryContext<'_>) -> Result<Verified, EntryFailure> {
     let scheme = Scheme::parse(&entry.scheme)
         .ok_or_else(|| EntryFailure::UnknownScheme(entry.scheme.clone()))?;
     if scheme.chain() != entry.chain {
@@ -28,16 +51,17 @@ pub fn check_entry(entry: &Entry, message: &[u8]) -> Result<Verified, EntryFailu
     }
     check_informational_fields(entry)?;
     match entry.chain {
-        Chain::Bitcoin => check_bitcoin_entry(entry, scheme, message),
-        Chain::Ethereum => check_ethereum_entry(entry, scheme, message),
+        Chain::Bitcoin => check_bitcoin_entry(entry, scheme, ctx),
+        Chain::Ethereum => check_ethereum_entry(entry, scheme, ctx.message),
     }
 }
 
 fn check_bitcoin_entry(
     entry: &Entry,
     scheme: Scheme,
-    message: &[u8],
+    ctx: &EntryContext<'_>,
 ) -> Result<Verified, EntryFailure> {
+    let message = ctx.message;
     let network = parse_bitcoin_network(&entry.network)?;
     let address =
         scheme::parse_btc_address(&entry.address, network).map_err(EntryFailure::Address)?;
@@ -55,21 +79,36 @@ fn check_bitcoin_entry(
             if let Some(pubkey) = &entry.pubkey {
                 check_bitcoin_pubkey(pubkey, &matched.pubkey)?;
             }
-            Ok(Verified {
-                detail: serde_json::to_value(matched.address_type)
+            Ok(Verified::new(
+                serde_json::to_value(matched.address_type)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default(),
-            })
+            ))
         }
         Scheme::Bip322 => {
             forbid(entry.script.is_some(), "script", scheme)?;
             forbid(entry.pubkey.is_some(), "pubkey", scheme)?;
             let signature = single_signature(entry, scheme)?;
-            let variant = scheme::bip322::verify(message, &address, signature)
+            let proof = scheme::bip322::verify_detailed(message, &address, signature)
                 .map_err(EntryFailure::Signature)?;
+            let detail = format!("bip322 {:?}", proof.variant).to_lowercase();
+            if proof.time_lock.is_none() {
+                return Ok(Verified::new(detail));
+            }
+            // "Valid at time T and age S" is not "valid": a proof that does not hold now fails,
+            // and one that does says it carries a lock.
+            let lock = proof.time_lock.to_string();
+            proof
+                .time_lock
+                .valid_at(ctx.now_unix, ctx.tip_height)
+                .map_err(|why| EntryFailure::TimeLocked {
+                    lock: lock.clone(),
+                    why: why.to_string(),
+                })?;
             Ok(Verified {
-                detail: format!("bip322 {variant:?}").to_lowercase(),
+                detail,
+                time_lock: Some(lock),
             })
         }
         Scheme::Bip137Multisig => {
@@ -124,9 +163,10 @@ fn check_bitcoin_entry(
                     distinct: matched.signers.len(),
                 });
             }
-            Ok(Verified {
-                detail: format!("{}-of-{}", matched.threshold, matched.keys),
-            })
+            Ok(Verified::new(format!(
+                "{}-of-{}",
+                matched.threshold, matched.keys
+            )))
         }
         Scheme::Eip191 | Scheme::Eip191Keccak => unreachable_chain(scheme),
     }
@@ -153,9 +193,7 @@ fn check_ethereum_entry(
         _ => return unreachable_chain(scheme),
     };
     verified.map_err(EntryFailure::Signature)?;
-    Ok(Verified {
-        detail: scheme.as_str().to_owned(),
-    })
+    Ok(Verified::new(scheme.as_str().to_owned()))
 }
 
 /// `check_entry` has already matched scheme and chain; this keeps the match exhaustive without

@@ -20,7 +20,7 @@ use super::reader::{decode_line, LineReader, RawLine};
 use super::writer::check_header_kind;
 use super::{BundleDigest, BundleError};
 
-pub use entry::{bitcoin_network, check_amount, check_entry, Verified};
+pub use entry::{bitcoin_network, check_amount, check_entry, EntryContext, Verified};
 pub use report::{
     ClaimedSum, Counts, EntryFailure, EntryResult, Failure, NetworkTotals, Report, Verdict,
     MAX_LISTED_FAILURES,
@@ -39,6 +39,9 @@ pub struct VerifyOptions {
     /// When the challenge was made (known when it is given as a file): a bundle header dated
     /// earlier cannot have answered it.
     pub challenge_created_at: Option<time::OffsetDateTime>,
+    /// The chain tip's height, if known: BIP-322 proofs locked to a block height are checked
+    /// against it (without it they cannot be shown valid, and fail).
+    pub tip_height: Option<u32>,
 }
 
 impl VerifyOptions {
@@ -48,6 +51,15 @@ impl VerifyOptions {
             expected_message: expected_message.into(),
             now: time::OffsetDateTime::now_utc(),
             challenge_created_at: None,
+            tip_height: None,
+        }
+    }
+
+    fn entry_context(&self) -> EntryContext<'_> {
+        EntryContext {
+            message: self.expected_message.as_bytes(),
+            now_unix: self.now.unix_timestamp(),
+            tip_height: self.tip_height,
         }
     }
 }
@@ -64,7 +76,7 @@ struct CheckedLine {
 }
 
 impl CheckedLine {
-    fn new(raw: RawLine, message: &[u8]) -> Self {
+    fn new(raw: RawLine, ctx: &EntryContext<'_>) -> Self {
         if !raw.complete {
             // A cut-off line is reported as truncation before it would be decoded.
             return CheckedLine {
@@ -78,7 +90,7 @@ impl CheckedLine {
         }
         let line = decode_line(raw.number, &raw.text);
         let outcome = match &line {
-            Ok(Line::Entry(entry)) => Some(check_entry(entry, message)),
+            Ok(Line::Entry(entry)) => Some(check_entry(entry, ctx)),
             _ => None,
         };
         CheckedLine { raw, line, outcome }
@@ -130,7 +142,7 @@ pub fn verify_bundle_streaming<R: BufRead>(
     }
     report.header = Some(header);
 
-    let message = opts.expected_message.as_bytes();
+    let ctx = opts.entry_context();
     let mut done = false;
     while !done {
         let mut batch = Vec::with_capacity(BATCH_LINES);
@@ -154,7 +166,7 @@ pub fn verify_bundle_streaming<R: BufRead>(
         // file order, so the report is the same as a sequential pass.
         let checked: Vec<CheckedLine> = batch
             .into_par_iter()
-            .map(|raw| CheckedLine::new(raw, message))
+            .map(|raw| CheckedLine::new(raw, &ctx))
             .collect();
         for CheckedLine { raw, line, outcome } in checked {
             last_line = raw.number;
@@ -209,7 +221,7 @@ pub fn verify_bundle_streaming<R: BufRead>(
                         })
                     } else {
                         outcome
-                            .unwrap_or_else(|| check_entry(&entry, message))
+                            .unwrap_or_else(|| check_entry(&entry, &ctx))
                             .and_then(|v| {
                                 match seen
                                     .insert(duplicate_key(entry.chain, &entry.address), entry.index)
@@ -236,8 +248,13 @@ pub fn verify_bundle_streaming<R: BufRead>(
                         verdict,
                         reason: reason.clone(),
                         detail: outcome.as_ref().ok().map(|v| v.detail.as_str()),
-                        time_lock: None,
+                        time_lock: outcome.as_ref().ok().and_then(|v| v.time_lock.as_deref()),
                     });
+                    if verdict == Verdict::Valid
+                        && outcome.as_ref().is_ok_and(|v| v.time_lock.is_some())
+                    {
+                        report.time_locked += 1;
+                    }
                     report
                         .totals
                         .entry(format!("{}/{}", entry.chain.as_str(), entry.network))

@@ -41,6 +41,8 @@ pub enum EntryFailure {
     BadField { field: &'static str, reason: String },
     #[error("signature: {0}")]
     Signature(SchemeError),
+    #[error("signature: BIP-322 proof with a time lock that does not hold now ({lock}): {why}")]
+    TimeLocked { lock: String, why: String },
     #[error("field `signatures`: {signatures} signatures from only {distinct} distinct keys (a key's signature is listed twice)")]
     RepeatedSigner { signatures: usize, distinct: usize },
     #[error("field `pubkey`: {pubkey} is not the key that signed ({signer})")]
@@ -112,6 +114,9 @@ pub struct Report {
     pub summary: BTreeMap<String, Counts>,
     /// Keyed by `chain/network`: a mainnet total never includes a test network's entries.
     pub totals: BTreeMap<String, NetworkTotals>,
+    /// Valid entries whose BIP-322 proof carries a time lock (holding now); each result says
+    /// which lock.
+    pub time_locked: u64,
 }
 
 impl Report {
@@ -124,6 +129,7 @@ impl Report {
             failure_count: 0,
             summary: BTreeMap::new(),
             totals: BTreeMap::new(),
+            time_locked: 0,
         }
     }
 

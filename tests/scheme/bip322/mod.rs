@@ -322,7 +322,7 @@ fn malformed_inputs_fail_with_typed_errors() {
 
 /// Proofs built here with rust-bitcoin's sighash code, to reach the rules the official vectors
 /// do not exercise (they only have valid proofs and wrong-message/wrong-signer errors).
-mod build;
+pub(crate) mod build;
 mod constructed;
 /// BIP-322 rules beyond consensus (policy interpreter): each proof here passes libbitcoinconsensus.
 mod policy;
