@@ -327,3 +327,50 @@ fn item_04_time_locks_are_in_the_text_and_json_reports() {
         .as_str()
         .is_some_and(|l| l.contains("800000")));
 }
+
+/// Item 8 through the binary: `--json` lists every entry with what a reader sums, and
+/// `--summary-only` leaves the list out but keeps the totals.
+#[test]
+fn item_08_json_lists_every_entry_or_only_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = crate::util::fixture("bundles/ledger-speculos.jsonl");
+    let bundle = bundle.to_str().unwrap();
+    let o = crate::cli::porsign(
+        &["--json", "verify", bundle, "--message", LEDGER_MESSAGE],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r["index"], i);
+        assert_eq!(r["verdict"], "valid");
+        for field in ["chain", "network", "address", "scheme"] {
+            assert!(r[field].is_string(), "{field} in {r}");
+        }
+    }
+    assert_eq!(results[0]["amount"], "0.5");
+    assert_eq!(
+        doc["totals"]["bitcoin/mainnet"]["claimed_valid"],
+        "13.75000001"
+    );
+    assert_eq!(doc["totals"]["bitcoin/testnet"]["entries"], 1);
+    assert_eq!(doc["format"], "porsign-bundle-v1");
+
+    let o = crate::cli::porsign(
+        &[
+            "--json",
+            "verify",
+            bundle,
+            "--message",
+            LEDGER_MESSAGE,
+            "--summary-only",
+        ],
+        dir.path(),
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc.get("results").is_none());
+    assert_eq!(doc["totals"]["ethereum/mainnet"]["claimed_valid"], "3.5");
+    assert_eq!(doc["result"], "valid");
+}
