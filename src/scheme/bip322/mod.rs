@@ -41,6 +41,7 @@
 //! CHECKSEQUENCEVERIFY); [`TimeLock::valid_at`] says whether it holds at a given time and tip.
 //! As BIP-322 asks, the finality of `to_sign` itself is not checked.
 
+pub mod batch;
 mod construct;
 mod forms;
 mod lint;

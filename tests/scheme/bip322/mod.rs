@@ -320,6 +320,7 @@ fn malformed_inputs_fail_with_typed_errors() {
     ));
 }
 
+pub(crate) mod batch;
 /// Proofs built here with rust-bitcoin's sighash code, to reach the rules the official vectors
 /// do not exercise (they only have valid proofs and wrong-message/wrong-signer errors).
 pub(crate) mod build;
