@@ -2,8 +2,9 @@
 //! 11- or 12-column detail rows) and the auditor bulk layout (`digitalAsset,network,...`).
 //!
 //! [`verify_stream`] verifies a file in parallel with bounded memory; [`import`] converts the
-//! rows the bundle v1 schemes can carry; [`bench`] generates a realistic file and measures the
-//! verifier against the cost of its secp256k1 operations.
+//! rows the bundle v1 schemes can carry; `bench` (feature `emulator`, for `porsign bench`)
+//! generates a realistic file and measures the verifier against the cost of its secp256k1
+//! operations.
 //!
 //! Stricter than OKX's `VerifyAddress` (research notes okx-formats.md §3.1): distinct keys and
 //! the threshold for multisig; undecodable addresses fail; every signature's key is bound to
@@ -16,7 +17,10 @@
 pub mod accounts;
 pub mod address;
 pub mod amount;
-pub mod bench;
+// Benchmark data signed with seeded software keys: for the CLI only, and only in builds that
+// carry software signers.
+#[cfg(feature = "emulator")]
+pub(crate) mod bench;
 pub mod coins;
 pub mod csv;
 pub mod driver;
