@@ -14,26 +14,26 @@
 //! status column leaves out fail the file unless the caller accepts them; the summary block is
 //! checked against the rows.
 
-pub mod accounts;
+pub(crate) mod accounts;
 pub mod address;
-pub mod amount;
+pub(crate) mod amount;
 // Benchmark data signed with seeded software keys: for the CLI only, and only in builds that
 // carry software signers.
 #[cfg(feature = "emulator")]
 pub(crate) mod bench;
-pub mod coins;
+pub(crate) mod coins;
 pub mod csv;
-pub mod driver;
-pub mod ed25519;
-pub mod eos;
-pub mod error;
-pub mod identity;
+pub(crate) mod driver;
+pub(crate) mod ed25519;
+pub(crate) mod eos;
+pub(crate) mod error;
+pub(crate) mod identity;
 pub mod import;
 pub mod outcome;
-pub mod report;
+pub(crate) mod report;
 pub mod summary;
-pub mod utxo;
-pub mod verify;
+pub(crate) mod utxo;
+pub(crate) mod verify;
 
 pub use driver::{verify_stream, Verification, VerifyOptions};
 pub use error::{OkxError, RowFailure};
