@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    porsign::cli::main()
+    porsign::cli_main()
 }

@@ -10,10 +10,12 @@ mod cli;
 /// Device code on recorded transcripts (replay transport).
 mod device;
 /// The built-in emulator: keys, signatures, APDU answers.
+#[cfg(feature = "emulator")]
 mod emulator;
 /// OKX proof-of-reserves files: real samples, layouts, tampering, verify/import/bench CLI.
 mod okx;
 /// Known-answer tests for the signature schemes (BIP-137, BIP-322, EIP-191, multisig).
 mod scheme;
 /// `porsign sign` on the built-in emulator.
+#[cfg(feature = "emulator")]
 mod sign;

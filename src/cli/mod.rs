@@ -1,13 +1,20 @@
 //! The command line: clap definitions, dispatch, and the one place errors become messages and
 //! exit codes. Results go to stdout, diagnostics to stderr.
 
+// The commands that need software keys (the emulator, the demo, the benchmarks) exist only with
+// the `emulator` feature: a build without it carries no software signer.
+#[cfg(feature = "emulator")]
 mod bench_bundle;
+#[cfg(feature = "emulator")]
 mod bench_cmd;
+#[cfg(feature = "emulator")]
 mod bench_sign;
 mod bundle_cmd;
 mod challenge_cmd;
+#[cfg(feature = "emulator")]
 mod demo_cmd;
 mod devices_cmd;
+#[cfg(feature = "emulator")]
 pub mod emulate_cmd;
 pub mod exit;
 mod okx_cmd;
@@ -52,6 +59,7 @@ pub enum Command {
     #[command(subcommand)]
     Import(okx_cmd::ImportCommand),
     /// Measure porsign's verifiers.
+    #[cfg(feature = "emulator")]
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
     /// Sign the challenge with the key of every reserve address on the named devices.
@@ -60,9 +68,11 @@ pub enum Command {
     #[command(subcommand)]
     Bundle(bundle_cmd::BundleCommand),
     /// Run the built-in Ledger emulator (Speculos-compatible; tests and demos only).
+    #[cfg(feature = "emulator")]
     Emulate(emulate_cmd::EmulateArgs),
     /// The whole flow on built-in emulated Ledgers: challenge, sign a sample reserves list
     /// (every address type, a 2-of-3 multisig of three devices, Ethereum), merge, verify.
+    #[cfg(feature = "emulator")]
     Demo(demo_cmd::DemoArgs),
     /// List the Ledger devices plugged in over USB (and the --device name of each).
     Devices,
@@ -177,12 +187,17 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Challenge(ChallengeCommand::Show(args)) => challenge_cmd::show(&out, args),
         Command::Verify(args) => verify_cmd::run(&out, args),
         Command::Import(okx_cmd::ImportCommand::Okx(args)) => okx_cmd::import(&out, args),
+        #[cfg(feature = "emulator")]
         Command::Bench(bench_cmd::BenchCommand::Verify(args)) => bench_cmd::run(&out, args),
+        #[cfg(feature = "emulator")]
         Command::Bench(bench_cmd::BenchCommand::Sign(args)) => bench_cmd::run_sign(&out, args),
+        #[cfg(feature = "emulator")]
         Command::Bench(bench_cmd::BenchCommand::Bundle(args)) => bench_cmd::run_bundle(&out, args),
         Command::Sign(args) => sign_cmd::run(&out, args),
         Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),
+        #[cfg(feature = "emulator")]
         Command::Emulate(args) => emulate_cmd::run(&out, args),
+        #[cfg(feature = "emulator")]
         Command::Demo(args) => demo_cmd::run(&out, args),
         Command::Devices => devices_cmd::run(&out),
     }

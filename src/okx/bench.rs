@@ -51,10 +51,6 @@ pub struct Mix {
 }
 
 impl Mix {
-    pub fn rows(&self) -> u64 {
-        self.btc_multisig + self.btc_single + self.evm + self.tron
-    }
-
     /// secp256k1 public-key recoveries a verifier must do for this mix.
     pub fn secp_ops(&self) -> u64 {
         self.btc_multisig * OPS_MULTISIG + (self.btc_single + self.evm + self.tron) * OPS_SINGLE

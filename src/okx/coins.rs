@@ -464,10 +464,3 @@ pub fn decimals(coin: &str) -> Option<u32> {
         _ => None,
     }
 }
-
-/// Every name in the table (for `--help`-style listings and tests).
-pub fn names() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = table().keys().copied().collect();
-    v.sort_unstable();
-    v
-}

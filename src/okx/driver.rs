@@ -59,7 +59,6 @@ impl Default for VerifyOptions {
 pub struct Preamble {
     pub layout: Layout,
     pub summary: Vec<SummaryRow>,
-    pub header_line: u64,
 }
 
 /// Most summary rows accepted (one per coin; thousands would not be a summary).
@@ -74,7 +73,6 @@ pub fn read_preamble<R: BufRead>(reader: &mut LineReader<R>) -> Result<Preamble,
         return Ok(Preamble {
             layout,
             summary: Vec::new(),
-            header_line: first_no,
         });
     }
     let mut summary = Vec::new();
@@ -106,11 +104,7 @@ pub fn read_preamble<R: BufRead>(reader: &mut LineReader<R>) -> Result<Preamble,
         });
     }
     let layout = csv::detect_layout(n, &header)?;
-    Ok(Preamble {
-        layout,
-        summary,
-        header_line: n,
-    })
+    Ok(Preamble { layout, summary })
 }
 
 /// A batch of lines: one text buffer and (line number, start, end) per line.

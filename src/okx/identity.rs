@@ -5,7 +5,7 @@
 //! (OKX's table spells some networks both ways: `ETH-ARBITRUM` / `ETH_ARBITRUM`) and OKX's
 //! synonyms of one chain merged (`TRON` = `TRX`, `RIPPLE` = `XRP`, ...). The address part is
 //! the account the address encodes wherever one account has several spellings: letter case
-//! of hex and bech32 (see [`crate::address_key`]), CashAddr and legacy, TON's raw, bounceable
+//! of hex and bech32 (see `crate::address_key`), CashAddr and legacy, TON's raw, bounceable
 //! and non-bounceable forms, Aptos/Sui short forms, OKT's `ex1…` and `0x…`, Filecoin's `f`/`t`
 //! network letter and FIL-EVM's `0x…` / `f410f…`. Base58 (TRON, Bitcoin legacy, Solana, XRP,
 //! aelf) is case-sensitive and decoded to its payload. An address that does not decode keys on

@@ -9,7 +9,7 @@
 //!
 //! The verifier's rules apply where a bundle could hide what they catch:
 //! - a repeated (coin, address) is imported once; the repeat is skipped and reported with the
-//!   line it repeats ([`super::identity`], the verifier's key);
+//!   line it repeats (`identity`, the verifier's key);
 //! - owner-attested rows (eoa1/eoa2: contracts, staking validators) are never imported. A
 //!   bundle entry states that the key of its `address` signed the challenge; the owner's
 //!   signature proves the owner's key, not the contract's or validator's address, and an entry

@@ -2,8 +2,9 @@
 //! 11- or 12-column detail rows) and the auditor bulk layout (`digitalAsset,network,...`).
 //!
 //! [`verify_stream`] verifies a file in parallel with bounded memory; [`import`] converts the
-//! rows the bundle v1 schemes can carry; [`bench`] generates a realistic file and measures the
-//! verifier against the cost of its secp256k1 operations.
+//! rows the bundle v1 schemes can carry; `bench` (feature `emulator`, for `porsign bench`)
+//! generates a realistic file and measures the verifier against the cost of its secp256k1
+//! operations.
 //!
 //! Stricter than OKX's `VerifyAddress` (research notes okx-formats.md §3.1): distinct keys and
 //! the threshold for multisig; undecodable addresses fail; every signature's key is bound to
@@ -13,23 +14,26 @@
 //! status column leaves out fail the file unless the caller accepts them; the summary block is
 //! checked against the rows.
 
-pub mod accounts;
+pub(crate) mod accounts;
 pub mod address;
-pub mod amount;
-pub mod bench;
-pub mod coins;
+pub(crate) mod amount;
+// Benchmark data signed with seeded software keys: for the CLI only, and only in builds that
+// carry software signers.
+#[cfg(feature = "emulator")]
+pub(crate) mod bench;
+pub(crate) mod coins;
 pub mod csv;
-pub mod driver;
-pub mod ed25519;
-pub mod eos;
-pub mod error;
-pub mod identity;
+pub(crate) mod driver;
+pub(crate) mod ed25519;
+pub(crate) mod eos;
+pub(crate) mod error;
+pub(crate) mod identity;
 pub mod import;
 pub mod outcome;
-pub mod report;
+pub(crate) mod report;
 pub mod summary;
-pub mod utxo;
-pub mod verify;
+pub(crate) mod utxo;
+pub(crate) mod verify;
 
 pub use driver::{verify_stream, Verification, VerifyOptions};
 pub use error::{OkxError, RowFailure};

@@ -1,10 +1,17 @@
 //! porsign's app drivers over the replay transport, one test per recorded operation kind.
 
+use std::str::FromStr;
+
+use bitcoin::bip32::DerivationPath;
 use porsign::app::{self, btc, eth, DeviceError};
 use porsign::device::{ReplayTransport, Transcript};
-use porsign::emulator::keys::path;
 
 use crate::util::fixture;
+
+/// A path literal of the tests (in every build: the emulator's helper needs its feature).
+fn path(p: &str) -> DerivationPath {
+    DerivationPath::from_str(p).expect("a valid path literal")
+}
 
 fn transcript(name: &str) -> (ReplayTransport, serde_json::Value) {
     let t = Transcript::load(&fixture(&format!("speculos/{name}.json"))).unwrap();

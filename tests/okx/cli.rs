@@ -152,6 +152,7 @@ fn import_okx_then_verify_the_bundle() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+#[cfg(feature = "emulator")] // `bench` exists only with the feature
 #[test]
 fn bench_verify_prints_its_numbers() {
     let dir = tempfile::tempdir().unwrap();
