@@ -13,10 +13,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
-use firmware_msgs::btc::client_command::ClientCommand;
-use firmware_msgs::btc::device::{
+use firmware_msgs::btc::client_command::device::{
     FetchError, FetchStep, LeafIndexFetch, LeafProofFetch, ListElementFetch, PreimageFetch,
 };
+use firmware_msgs::btc::client_command::ClientCommand;
 use firmware_msgs::btc::MapCommitment;
 use firmware_msgs::merkle::{self, Hash};
 use firmware_msgs::{ApduResponse, StatusWord};
