@@ -13,10 +13,11 @@
 //! | EOS | SHA256(varstr("OKX Signed Message:\n") ‖ varstr(msg)) |
 //! | Ed25519 | the bytes varstr("OKX Signed Message:\n") ‖ varstr(msg), signed unhashed |
 
-use bitcoin::hashes::{ripemd160, sha256, sha256d, Hash, HashEngine};
+use bitcoin::hashes::{ripemd160, sha256, Hash, HashEngine};
 use secp256k1::PublicKey;
 use sha3::{Digest, Keccak256};
 
+use super::signed_message::feed_varstrs;
 use super::SchemeError;
 
 /// The header OKX puts before the message for its own ("OKX ECDSA", EOS, Ed25519) rules.
@@ -57,48 +58,9 @@ pub enum OkxSchemeError {
     Ed25519Invalid,
 }
 
-/// Bitcoin's CompactSize prefix of `len`, as bytes and their count.
-fn compact_size(len: usize) -> ([u8; 9], usize) {
-    let n = len as u64;
-    let mut out = [0u8; 9];
-    let le = n.to_le_bytes();
-    let (tag, width) = match n {
-        0..=0xfc => (None, 1),
-        0xfd..=0xffff => (Some(0xfd), 2),
-        0x1_0000..=0xffff_ffff => (Some(0xfe), 4),
-        _ => (Some(0xff), 8),
-    };
-    match tag {
-        None => {
-            out[0] = le[0];
-            (out, 1)
-        }
-        Some(t) => {
-            out[0] = t;
-            for (dst, src) in out.iter_mut().skip(1).zip(le.iter().take(width)) {
-                *dst = *src;
-            }
-            (out, 1 + width)
-        }
-    }
-}
-
-/// Feeds varstr(header) ‖ varstr(message) to `sink`.
-fn feed_varstrs(header: &[u8], message: &[u8], mut sink: impl FnMut(&[u8])) {
-    for part in [header, message] {
-        let (prefix, n) = compact_size(part.len());
-        sink(prefix.get(..n).unwrap_or_default());
-        sink(part);
-    }
-}
-
 /// The UTXO-coin message digest: SHA256d(varstr(header) ‖ varstr(message)), where `header` is
-/// the coin's, e.g. `"Litecoin Signed Message:\n"`.
-pub fn utxo_message_hash(header: &str, message: &[u8]) -> [u8; 32] {
-    let mut engine = sha256d::Hash::engine();
-    feed_varstrs(header.as_bytes(), message, |b| engine.input(b));
-    sha256d::Hash::from_engine(engine).to_byte_array()
-}
+/// the coin's, e.g. `"Litecoin Signed Message:\n"` (BIP-137's digest under another header).
+pub use super::signed_message::message_hash as utxo_message_hash;
 
 /// OKX's EVM digest: EIP-191 personal_sign over the 32-byte keccak256 of the message.
 pub fn evm_message_hash(message: &[u8]) -> [u8; 32] {
@@ -279,13 +241,6 @@ mod tests {
             utxo_message_hash("Bitcoin Signed Message:\n", m),
             super::super::bip137::message_hash(m)
         );
-    }
-
-    #[test]
-    fn compact_size_boundaries() {
-        assert_eq!(compact_size(0xfc).1, 1);
-        assert_eq!(compact_size(0xfd).1, 3);
-        assert_eq!(compact_size(0x1_0000).1, 5);
     }
 
     #[test]
