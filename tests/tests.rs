@@ -17,3 +17,5 @@ mod okx;
 mod scheme;
 /// `porsign sign` on the built-in emulator.
 mod sign;
+/// The source tree: file sizes, one copy of each shared encoding.
+mod source;
