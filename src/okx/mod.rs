@@ -2,8 +2,8 @@
 //! 11- or 12-column detail rows) and the auditor bulk layout (`digitalAsset,network,...`).
 //!
 //! [`verify_stream`] verifies a file in parallel with bounded memory; [`import`] converts the
-//! rows the bundle v1 schemes can carry; [`bench`] generates a realistic file and measures the
-//! verifier against the cost of its secp256k1 operations.
+//! rows the bundle v1 schemes can carry; [`bench`](mod@bench) generates a realistic file and
+//! measures the verifier against the cost of its secp256k1 operations.
 //!
 //! Stricter than OKX's `VerifyAddress` (research notes okx-formats.md §3.1): distinct keys and
 //! the threshold for multisig; undecodable addresses fail; every signature's key is bound to

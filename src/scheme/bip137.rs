@@ -1,7 +1,7 @@
 //! BIP-137 / Bitcoin Core `signmessage` signatures (header byte 27..=42 || r || s, base64).
 //!
 //! The digest is SHA256d(0x18 "Bitcoin Signed Message:\n" || varint(len) || message) (see
-//! [`signed_message`](super::signed_message), shared with OKX's UTXO coins); the key is
+//! [`signed_message`], shared with OKX's UTXO coins); the key is
 //! recovered from the compact signature and must produce the listed address.
 //!
 //! Header rules (what address types of the recovered key are accepted):

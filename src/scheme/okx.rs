@@ -145,30 +145,37 @@ fn eos_checksum(data: &[u8], suffix: &[u8]) -> [u8; 4] {
     [h[0], h[1], h[2], h[3]]
 }
 
+/// EOS's checked encoding: `prefix`, then base58 of `len` data bytes ‖ RIPEMD160(data ‖
+/// `suffix`)[..4]. Returns the data.
+fn decode_eos_checked(
+    text: &str,
+    prefix: &'static str,
+    suffix: &[u8],
+    len: usize,
+    what: &'static str,
+) -> Result<Vec<u8>, OkxSchemeError> {
+    let body = text
+        .strip_prefix(prefix)
+        .ok_or(OkxSchemeError::EosPrefix { what, prefix })?;
+    let mut raw = bitcoin::base58::decode(body).map_err(|_| OkxSchemeError::EosBase58 { what })?;
+    if raw.len() != len + 4 {
+        return Err(OkxSchemeError::EosLength {
+            what,
+            expected: len + 4,
+            found: raw.len(),
+        });
+    }
+    let check = raw.split_off(len);
+    if eos_checksum(&raw, suffix) != check.as_slice() {
+        return Err(OkxSchemeError::EosChecksum { what });
+    }
+    Ok(raw)
+}
+
 /// Decodes an EOS `SIG_K1_` signature (base58 of recid ‖ r ‖ s ‖ RIPEMD160(sig ‖ "K1")[..4])
 /// into r ‖ s ‖ v with v = the header byte.
 pub fn decode_eos_signature(signature: &str) -> Result<[u8; 65], OkxSchemeError> {
-    let what = "signature";
-    let body = signature
-        .strip_prefix("SIG_K1_")
-        .ok_or(OkxSchemeError::EosPrefix {
-            what,
-            prefix: "SIG_K1_",
-        })?;
-    let raw = bitcoin::base58::decode(body).map_err(|_| OkxSchemeError::EosBase58 { what })?;
-    let (data, check) = match raw.len() {
-        69 => raw.split_at(65),
-        found => {
-            return Err(OkxSchemeError::EosLength {
-                what,
-                expected: 69,
-                found,
-            })
-        }
-    };
-    if eos_checksum(data, b"K1") != check {
-        return Err(OkxSchemeError::EosChecksum { what });
-    }
+    let data = decode_eos_checked(signature, "SIG_K1_", b"K1", 65, "signature")?;
     let mut out = [0u8; 65];
     if let (Some(rs), Some(&v)) = (data.get(1..65), data.first()) {
         out[..64].copy_from_slice(rs);
@@ -179,26 +186,8 @@ pub fn decode_eos_signature(signature: &str) -> Result<[u8; 65], OkxSchemeError>
 
 /// Decodes a legacy `EOS…` public key (base58 of the 33-byte key ‖ RIPEMD160(key)[..4]).
 pub fn decode_eos_pubkey(key: &str) -> Result<PublicKey, OkxSchemeError> {
-    let what = "public key";
-    let body = key.strip_prefix("EOS").ok_or(OkxSchemeError::EosPrefix {
-        what,
-        prefix: "EOS",
-    })?;
-    let raw = bitcoin::base58::decode(body).map_err(|_| OkxSchemeError::EosBase58 { what })?;
-    let (data, check) = match raw.len() {
-        37 => raw.split_at(33),
-        found => {
-            return Err(OkxSchemeError::EosLength {
-                what,
-                expected: 37,
-                found,
-            })
-        }
-    };
-    if eos_checksum(data, b"") != check {
-        return Err(OkxSchemeError::EosChecksum { what });
-    }
-    PublicKey::from_slice(data).map_err(|_| OkxSchemeError::EosKey)
+    let data = decode_eos_checked(key, "EOS", b"", 33, "public key")?;
+    PublicKey::from_slice(&data).map_err(|_| OkxSchemeError::EosKey)
 }
 
 /// Parses a 32-byte Ed25519 public key from hex (optional `0x`).
@@ -249,5 +238,76 @@ mod tests {
         assert_eq!(p.first(), Some(&20u8));
         assert_eq!(p.get(1..21), Some(OKX_HEADER.as_bytes()));
         assert_eq!(p.get(21..), Some(&[3u8, b'a', b'b', b'c'][..]));
+    }
+
+    #[test]
+    fn eos_encodings_decode_and_fail_closed() {
+        let encode = |prefix: &str, data: &[u8], suffix: &[u8]| {
+            let mut engine = ripemd160::Hash::engine();
+            engine.input(data);
+            engine.input(suffix);
+            let check = ripemd160::Hash::from_engine(engine).to_byte_array();
+            let raw = [data, check.get(..4).unwrap()].concat();
+            format!("{prefix}{}", bitcoin::base58::encode(&raw))
+        };
+        let secret = secp256k1::SecretKey::from_slice(&[1; 32]).unwrap();
+        let key = PublicKey::from_secret_key(secp256k1::SECP256K1, &secret);
+        let good = encode("EOS", &key.serialize(), b"");
+        assert_eq!(decode_eos_pubkey(&good), Ok(key));
+        let what = "public key";
+        assert_eq!(
+            decode_eos_pubkey(&good[3..]),
+            Err(OkxSchemeError::EosPrefix {
+                what,
+                prefix: "EOS"
+            })
+        );
+        assert_eq!(
+            decode_eos_pubkey("EOS0OIl"),
+            Err(OkxSchemeError::EosBase58 { what })
+        );
+        assert_eq!(
+            decode_eos_pubkey(&encode("EOS", &key.serialize()[1..], b"")),
+            Err(OkxSchemeError::EosLength {
+                what,
+                expected: 37,
+                found: 36
+            })
+        );
+        assert_eq!(
+            decode_eos_pubkey(&encode("EOS", &key.serialize(), b"K1")),
+            Err(OkxSchemeError::EosChecksum { what })
+        );
+        assert_eq!(
+            decode_eos_pubkey(&encode("EOS", &[7; 33], b"")),
+            Err(OkxSchemeError::EosKey)
+        );
+
+        let mut sig = [0u8; 65];
+        sig[0] = 31;
+        sig[1] = 0xaa;
+        sig[64] = 0xbb;
+        let decoded = decode_eos_signature(&encode("SIG_K1_", &sig, b"K1")).unwrap();
+        assert_eq!((decoded[0], decoded[63], decoded[64]), (0xaa, 0xbb, 31));
+        let what = "signature";
+        assert_eq!(
+            decode_eos_signature(&encode("SIG_K1_", &sig, b"")),
+            Err(OkxSchemeError::EosChecksum { what })
+        );
+        assert_eq!(
+            decode_eos_signature(&encode("SIG_K1_", &sig[1..], b"K1")),
+            Err(OkxSchemeError::EosLength {
+                what,
+                expected: 69,
+                found: 68
+            })
+        );
+        assert_eq!(
+            decode_eos_signature(&encode("SIG_R1_", &sig, b"K1")),
+            Err(OkxSchemeError::EosPrefix {
+                what,
+                prefix: "SIG_K1_"
+            })
+        );
     }
 }

@@ -7,7 +7,7 @@ use crate::merkle::Hash;
 use crate::reader::Reader;
 use crate::varint;
 
-/// The host's answer to a [`ClientCommand`], carried in a CONTINUE command.
+/// The host's answer to a [`ClientCommand`](super::ClientCommand), carried in a CONTINUE command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientResponse {
     /// Answer to YIELD: empty.

@@ -78,11 +78,7 @@ pub(super) async fn from_non_witness_utxo(
     map: &MapCommitment,
     expected_txid: Option<&[u8]>,
 ) -> Result<TxOut, StatusWord> {
-    let vout = host
-        .map_value(map, &[IN_OUTPUT_INDEX], 4)
-        .await?
-        .and_then(|v| u32_le(&v))
-        .ok_or(StatusWord::IncorrectData)?;
+    let vout = required_u32(host, map, IN_OUTPUT_INDEX).await?;
     let raw = host
         .required_value(map, &[IN_NON_WITNESS_UTXO], MAX_RAW_TX_LEN)
         .await?;
@@ -123,11 +119,17 @@ pub(super) async fn from_witness_utxo(
     }
 }
 
-pub(super) async fn sighash_type(host: &Host, map: &MapCommitment) -> Result<u32, StatusWord> {
-    host.map_value(map, &[IN_SIGHASH_TYPE], 4)
+/// A 4-byte little-endian field that must be present and of that size.
+async fn required_u32(host: &Host, map: &MapCommitment, key_type: u8) -> Result<u32, StatusWord> {
+    host.map_value(map, &[key_type], 4)
         .await?
         .and_then(|v| u32_le(&v))
         .ok_or(StatusWord::IncorrectData)
+}
+
+/// The input's sighash type (call only when the key is present).
+pub(super) async fn sighash_type(host: &Host, map: &MapCommitment) -> Result<u32, StatusWord> {
+    required_u32(host, map, IN_SIGHASH_TYPE).await
 }
 
 /// An output's amount and script.
@@ -150,11 +152,7 @@ pub(super) async fn read_output(host: &Host, map: &MapCommitment) -> Result<TxOu
 pub(super) async fn outpoint(host: &Host, map: &MapCommitment) -> Result<(Txid, u32), StatusWord> {
     let txid = host.required_value(map, &[IN_PREVIOUS_TXID], 32).await?;
     let txid: [u8; 32] = txid.try_into().map_err(incorrect)?;
-    let vout = host
-        .map_value(map, &[IN_OUTPUT_INDEX], 4)
-        .await?
-        .and_then(|v| u32_le(&v))
-        .ok_or(StatusWord::IncorrectData)?;
+    let vout = required_u32(host, map, IN_OUTPUT_INDEX).await?;
     Ok((Txid::from_byte_array(txid), vout))
 }
 
