@@ -3,7 +3,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{ClientCommand, ClientResponse};
+use super::request::ClientCommand;
+use super::response::ClientResponse;
 use crate::error::DecodeError;
 use crate::merkle::{self, Hash, MerkleTree};
 use crate::varint;

@@ -1,7 +1,7 @@
 //! The host's answers to the client commands, and their wire format (the layout of each depends
 //! on the request it answers).
 
-use super::ClientCommandCode;
+use super::request::ClientCommandCode;
 use crate::error::DecodeError;
 use crate::merkle::Hash;
 use crate::reader::Reader;

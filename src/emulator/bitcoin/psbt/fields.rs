@@ -8,7 +8,6 @@ use firmware_msgs::btc::MapCommitment;
 use firmware_msgs::merkle::Hash;
 use firmware_msgs::StatusWord;
 
-use super::{incorrect, u32_le, u64_le};
 use crate::emulator::session::Host;
 
 // Key types (BIP-174/BIP-370) of the input, output and global maps.
@@ -44,6 +43,21 @@ pub(super) const SIGHASH_DEFAULT: u32 = 0x00;
 pub(super) const SIGHASH_ALL: u32 = 0x01;
 pub(super) const SIGHASH_SINGLE: u32 = 0x03;
 pub(super) const SIGHASH_ANYONECANPAY: u32 = 0x80;
+
+/// Any decoding failure of a field: the app answers 6A80.
+pub(super) fn incorrect<T>(_: T) -> StatusWord {
+    StatusWord::IncorrectData
+}
+
+/// A 4-byte little-endian value; `None` for any other size.
+pub(super) fn u32_le(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.try_into().ok()?))
+}
+
+/// An 8-byte little-endian value; `None` for any other size.
+pub(super) fn u64_le(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_le_bytes(bytes.try_into().ok()?))
+}
 
 /// Reads every key of a map and checks they are strictly sorted (the app does this each time
 /// it opens a map).

@@ -8,23 +8,14 @@ use firmware_msgs::btc::MapCommitment;
 use firmware_msgs::merkle::Hash;
 use firmware_msgs::StatusWord;
 
+use super::fields::u32_le;
 use super::fields::{
     IN_BIP32_DERIVATION, IN_NON_WITNESS_UTXO, IN_REDEEM_SCRIPT, IN_SIGHASH_TYPE,
     IN_TAP_BIP32_DERIVATION, IN_WITNESS_UTXO, MAX_DERIVATION_LEN, MAX_MAP_KEY_LEN,
     OUT_BIP32_DERIVATION, OUT_TAP_BIP32_DERIVATION,
 };
-use super::{u32_le, State};
-use crate::emulator::bitcoin::policy::KeyExpr;
+use super::state::{InternalKey, State};
 use crate::emulator::session::Host;
-
-/// A key expression of the policy that is one of our keys.
-#[derive(Clone, Debug)]
-pub(super) struct InternalKey {
-    pub(super) expr: KeyExpr,
-    pub(super) fingerprint: [u8; 4],
-    pub(super) origin: Vec<u32>,
-    pub(super) to_sign: bool,
-}
 
 /// What a pass over an input's or output's keys found.
 #[derive(Clone, Debug)]

@@ -11,7 +11,7 @@ use super::fields::{
     SIGHASH_ALL, SIGHASH_DEFAULT, SIGHASH_SINGLE,
 };
 use super::policy_match::{internal_keys, is_ours, scan_map, Callback};
-use super::State;
+use super::state::State;
 use crate::emulator::session::Host;
 
 /// Largest value any amount may have.

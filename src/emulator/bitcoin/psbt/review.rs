@@ -6,7 +6,7 @@ use bitcoin::ScriptBuf;
 use firmware_msgs::StatusWord;
 
 use super::preprocess::{Outputs, Warnings};
-use super::State;
+use super::state::State;
 use crate::emulator::bitcoin::approved;
 use crate::emulator::screens::ReviewBuilder;
 use crate::emulator::ui::ReviewKind;

@@ -7,25 +7,13 @@ use bitcoin::sighash::SighashCache;
 use bitcoin::{ScriptBuf, Transaction};
 use firmware_msgs::StatusWord;
 
-use super::fields::{from_witness_utxo, sighash_type, IN_REDEEM_SCRIPT, MAX_PREVOUT_SCRIPT_LEN};
-use super::policy_match::{scan_map, Callback, InternalKey, Scan};
+use super::fields::{from_witness_utxo, IN_REDEEM_SCRIPT, MAX_PREVOUT_SCRIPT_LEN};
+use super::policy_match::{scan_map, Callback, Scan};
+use super::sign_input::InputToSign;
+use super::state::{InternalKey, State};
 use super::tx_hashes::TxData;
-use super::{incorrect, sign_ecdsa, sign_schnorr, State};
+use super::{sign_ecdsa, sign_schnorr};
 use crate::emulator::session::Host;
-
-/// One input to sign with one of our keys: what every digest and signature of it needs.
-pub(super) struct InputToSign<'s> {
-    /// The input's index, as the yielded signature names it.
-    pub(super) index: u64,
-    /// The same index, as the sighash code takes it.
-    pub(super) input_index: usize,
-    /// What the signing pass read of the input's map.
-    pub(super) scan: &'s Scan,
-    /// The full derivation path of the signing key.
-    pub(super) path: Vec<u32>,
-    /// The input's sighash type, when the PSBT gives one.
-    pub(super) sighash_type: Option<u32>,
-}
 
 pub(super) async fn sign_transaction(
     st: &mut State<'_>,
@@ -66,30 +54,7 @@ async fn sign_input(
     unsigned: &Transaction,
     tx: &TxData,
 ) -> Result<(), StatusWord> {
-    let input_index = usize::try_from(index).map_err(incorrect)?;
-    let sighash_type = if scan.sighash_type {
-        Some(sighash_type(host, &scan.map).await?)
-    } else {
-        None
-    };
-    let (is_change, address_index) = scan.ours.ok_or(StatusWord::BadState)?;
-    let mut path = key.origin.clone();
-    path.push(if is_change {
-        key.expr.change
-    } else {
-        key.expr.receive
-    });
-    path.push(address_index);
-    if !st.ctx.chain.may_derive(&path) {
-        return Err(StatusWord::BadState);
-    }
-    let input = InputToSign {
-        index,
-        input_index,
-        scan,
-        path,
-        sighash_type,
-    };
+    let input = InputToSign::read(st, host, key, scan, index).await?;
     let mut cache = SighashCache::new(unsigned);
     if !scan.witness_utxo {
         return sign_ecdsa::legacy(st, host, &input, &mut cache).await;

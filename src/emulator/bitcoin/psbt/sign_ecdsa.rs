@@ -13,9 +13,9 @@ use super::fields::{
     MAX_RAW_TX_LEN, SIGHASH_ALL, SIGHASH_SINGLE,
 };
 use super::policy_match::Scan;
-use super::sign::InputToSign;
+use super::sign_input::InputToSign;
+use super::state::State;
 use super::tx_hashes::{hash_all_outputs, hash_output};
-use super::State;
 use crate::emulator::bitcoin::derivation_path;
 use crate::emulator::session::Host;
 

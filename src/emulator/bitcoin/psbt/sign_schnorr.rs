@@ -12,9 +12,9 @@ use firmware_msgs::StatusWord;
 use super::fields::{
     from_witness_utxo, outpoint, sequence, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE,
 };
-use super::sign::InputToSign;
+use super::sign_input::InputToSign;
+use super::state::State;
 use super::tx_hashes::hash_output;
-use super::State;
 use crate::emulator::bitcoin::derivation_path;
 use crate::emulator::session::Host;
 

@@ -10,7 +10,7 @@ use firmware_msgs::StatusWord;
 use super::fields::{
     from_non_witness_utxo, from_witness_utxo, open_map, outpoint, read_output, sequence,
 };
-use super::State;
+use super::state::State;
 use crate::emulator::session::Host;
 
 /// The transaction as read in the hashing pass.
