@@ -19,3 +19,5 @@ mod scheme;
 /// `porsign sign` on the built-in emulator.
 #[cfg(feature = "emulator")]
 mod sign;
+/// The source tree: file sizes, one copy of each shared encoding.
+mod source;

@@ -10,7 +10,7 @@
 //!   interruptions ([`btc::client_command::HostInterpreter`]);
 //! - the **device** side (porsign's emulator) decodes incoming APDUs into typed commands
 //!   ([`btc::BtcCommand::decode`], [`eth::EthCommand::decode`]), encodes replies, and drives the
-//!   client-command protocol through [`btc::device`].
+//!   client-command protocol through [`btc::client_command::device`].
 //!
 //! Every decoder takes untrusted bytes: lengths are checked, errors are typed, nothing panics.
 //! The wire format of each command is specified in this crate's `README.md`.

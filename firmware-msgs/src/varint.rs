@@ -1,5 +1,11 @@
 //! Bitcoin CompactSize integers, the length and count encoding of the Bitcoin app protocol.
 //!
+//! porsign's own crate encodes CompactSize with the `bitcoin` crate's consensus encoding; this
+//! crate keeps its own because it is sans-io and small on purpose (it depends on `thiserror` and
+//! `sha2` only, so the emulator, a host or a firmware test harness can use it without `bitcoin`),
+//! and because it needs what the consensus decoder does not give: the byte count of a value
+//! before it is written ([`encoded_len`], to size an answer) and an error type of its own.
+//!
 //! Decoding rejects non-minimal forms: the device always writes the shortest form, and accepting
 //! others would make decode→encode change bytes.
 

@@ -4,11 +4,13 @@
 #![allow(clippy::indexing_slicing)]
 
 use firmware_msgs::bolos::AppAndVersion;
+use firmware_msgs::btc::client_command::device::{
+    FetchStep, LeafProofFetch, ListElementFetch, PreimageFetch,
+};
 use firmware_msgs::btc::client_command::ClientCommandCode;
 use firmware_msgs::btc::commands::{
     GetExtendedPubkey, GetWalletAddress, RegisterWallet, SignMessage, SignPsbt,
 };
-use firmware_msgs::btc::device::{FetchStep, LeafProofFetch, ListElementFetch, PreimageFetch};
 use firmware_msgs::btc::exchange;
 use firmware_msgs::btc::{
     BtcCommand, ClientCommand, ClientResponse, ExtendedPubkey, HostInterpreter, KeyInfo,

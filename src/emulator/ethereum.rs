@@ -162,6 +162,10 @@ fn shown_message(message: &[u8]) -> String {
 }
 
 /// EIP-55 mixed-case hex of the address of an uncompressed public key (no `0x`).
+///
+/// Deliberately not `scheme::EthAddress`: the host checks the address this answers against its
+/// own derivation, and an emulator that shared the host's code would agree with any bug in it
+/// (see `emulator::digests`). Tests pin both to the addresses of the real app's transcripts.
 fn checksummed_address(uncompressed: &[u8; 65]) -> String {
     let hash = Keccak256::digest(uncompressed.get(1..).unwrap_or_default());
     let lower = hex::encode(hash.get(12..).unwrap_or_default());

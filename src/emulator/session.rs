@@ -13,10 +13,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
-use firmware_msgs::btc::client_command::ClientCommand;
-use firmware_msgs::btc::device::{
+use firmware_msgs::btc::client_command::device::{
     FetchError, FetchStep, LeafIndexFetch, LeafProofFetch, ListElementFetch, PreimageFetch,
 };
+use firmware_msgs::btc::client_command::ClientCommand;
 use firmware_msgs::btc::MapCommitment;
 use firmware_msgs::merkle::{self, Hash};
 use firmware_msgs::{ApduResponse, StatusWord};
@@ -84,6 +84,21 @@ impl Host {
         .await
     }
 
+    /// Sends `request`, then every request the fetch asks for next, until it is done.
+    async fn drive<T>(
+        &self,
+        mut request: ClientCommand,
+        mut on_response: impl FnMut(&[u8]) -> Result<FetchStep<T>, FetchError>,
+    ) -> Result<T, StatusWord> {
+        loop {
+            let answer = self.ask(&request).await;
+            match on_response(&answer).map_err(fetch_failed)? {
+                FetchStep::Request(next) => request = next,
+                FetchStep::Done(value) => return Ok(value),
+            }
+        }
+    }
+
     /// Hands the host a result (YIELD) and waits for its empty acknowledgement.
     pub(crate) async fn yield_data(&self, data: Vec<u8>) {
         self.ask(&ClientCommand::Yield(data)).await;
@@ -91,14 +106,9 @@ impl Host {
 
     /// The preimage of `hash` (GET_PREIMAGE, then GET_MORE_ELEMENTS as needed).
     pub(crate) async fn preimage(&self, hash: Hash, max_len: usize) -> Result<Vec<u8>, StatusWord> {
-        let (mut fetch, mut request) = PreimageFetch::new(hash, max_len);
-        loop {
-            let answer = self.ask(&request).await;
-            match fetch.on_response(&answer).map_err(fetch_failed)? {
-                FetchStep::Request(next) => request = next,
-                FetchStep::Done(value) => return Ok(value),
-            }
-        }
+        let (mut fetch, request) = PreimageFetch::new(hash, max_len);
+        self.drive(request, |answer| fetch.on_response(answer))
+            .await
     }
 
     /// The verified hash of leaf `index` (GET_MERKLE_LEAF_PROOF).
@@ -108,14 +118,9 @@ impl Host {
         size: u64,
         index: u64,
     ) -> Result<Hash, StatusWord> {
-        let (mut fetch, mut request) = LeafProofFetch::new(root, size, index);
-        loop {
-            let answer = self.ask(&request).await;
-            match fetch.on_response(&answer).map_err(fetch_failed)? {
-                FetchStep::Request(next) => request = next,
-                FetchStep::Done(value) => return Ok(value),
-            }
-        }
+        let (mut fetch, request) = LeafProofFetch::new(root, size, index);
+        self.drive(request, |answer| fetch.on_response(answer))
+            .await
     }
 
     /// Element `index` of a Merkleized list: its proof, then its preimage.
@@ -126,14 +131,9 @@ impl Host {
         index: u64,
         max_len: usize,
     ) -> Result<Vec<u8>, StatusWord> {
-        let (mut fetch, mut request) = ListElementFetch::new(root, size, index, max_len);
-        loop {
-            let answer = self.ask(&request).await;
-            match fetch.on_response(&answer).map_err(fetch_failed)? {
-                FetchStep::Request(next) => request = next,
-                FetchStep::Done(value) => return Ok(value),
-            }
-        }
+        let (mut fetch, request) = ListElementFetch::new(root, size, index, max_len);
+        self.drive(request, |answer| fetch.on_response(answer))
+            .await
     }
 
     /// The index of `leaf` in a tree (GET_MERKLE_LEAF_INDEX), checked by fetching that leaf's

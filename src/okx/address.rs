@@ -7,7 +7,7 @@ use bitcoin::bech32::{Bech32, Hrp};
 use bitcoin::hashes::{hash160, sha256, sha256d, Hash};
 use blake2::digest::consts::{U28, U32, U4};
 use blake2::{Blake2b, Blake2b512, Digest as _};
-use sha3::{Keccak256, Sha3_256};
+use sha3::Sha3_256;
 
 use crate::scheme::EthAddress;
 
@@ -504,11 +504,6 @@ pub fn ton_account(address: &str) -> Result<[u8; 32], AddressError> {
 /// SHA-256 of `data`, for callers that hash scripts.
 pub fn sha256_of(data: &[u8]) -> [u8; 32] {
     sha256::Hash::hash(data).to_byte_array()
-}
-
-/// keccak256 of `data`.
-pub fn keccak(data: &[u8]) -> [u8; 32] {
-    Keccak256::digest(data).into()
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use secp256k1::{Message, PublicKey, SecretKey, SECP256K1};
 
 use super::address;
 use crate::scheme::okx as rules;
+use crate::scheme::signed_message::BITCOIN_HEADER;
 
 /// The message of the generated file (OKX's fixed public message).
 pub const BENCH_MESSAGE: &str = "I am an OKX address";
@@ -77,7 +78,7 @@ fn rsv_hex(recid: u8, rs: &[u8; 64]) -> String {
 }
 
 fn pool(seed: u64, size: usize) -> Vec<PoolKey> {
-    let btc = rules::utxo_message_hash("Bitcoin Signed Message:\n", BENCH_MESSAGE.as_bytes());
+    let btc = rules::utxo_message_hash(BITCOIN_HEADER, BENCH_MESSAGE.as_bytes());
     (0..size)
         .into_par_iter()
         .map(|i| {
@@ -262,10 +263,7 @@ fn row_text(seed: u64, i: u64, plan: &Plan, pool: &[PoolKey]) -> String {
             } else {
                 bitcoin::Address::p2wpkh(&ck, net).to_string()
             };
-            let sig = bip137(
-                &own,
-                rules::utxo_message_hash("Bitcoin Signed Message:\n", m),
-            );
+            let sig = bip137(&own, rules::utxo_message_hash(BITCOIN_HEADER, m));
             ("BTC", address, sig, "", String::new())
         }
         Kind::Evm(_) => {

@@ -66,6 +66,8 @@ pub(super) fn verify_ed25519(
         };
     }
     let text = row.address;
+    // Chains whose address is one string of the key: it must be the listed one, exactly.
+    let exact = |own: String| if own == text { Ok(()) } else { Err(own) };
     let bound = match kind {
         Ed25519Address::Solana => {
             if addr::solana_matches(text, &key).map_err(addr_err("address"))? {
@@ -87,30 +89,9 @@ pub(super) fn verify_ed25519(
                 Err(format!("0x{}", hex::encode(own)))
             }
         }
-        Ed25519Address::Substrate(network) => {
-            let own = addr::ss58_address(&key, network);
-            if own == text {
-                Ok(())
-            } else {
-                Err(own)
-            }
-        }
-        Ed25519Address::Stellar => {
-            let own = addr::stellar_address(&key);
-            if own == text {
-                Ok(())
-            } else {
-                Err(own)
-            }
-        }
-        Ed25519Address::Cardano => {
-            let own = addr::cardano_enterprise_address(&key);
-            if own == text {
-                Ok(())
-            } else {
-                Err(own)
-            }
-        }
+        Ed25519Address::Substrate(network) => exact(addr::ss58_address(&key, network)),
+        Ed25519Address::Stellar => exact(addr::stellar_address(&key)),
+        Ed25519Address::Cardano => exact(addr::cardano_enterprise_address(&key)),
         Ed25519Address::Ton => {
             let listed = addr::ton_account(text).map_err(addr_err("address"))?;
             let own = addr::ton_wallet_accounts(&key);

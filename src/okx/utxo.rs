@@ -13,6 +13,7 @@ use super::address::{self, base58check, cashaddr_decode, AddressError, CashAddrK
 use super::error::{addr_err, sig_err, RowFailure};
 use crate::scheme::bip137;
 use crate::scheme::okx::{decode_hex_rsv, recover_rsv, HighS};
+use crate::scheme::signed_message::BITCOIN_HEADER as BTC_HEADER;
 
 /// Address and message parameters of one UTXO chain.
 #[derive(Debug)]
@@ -27,8 +28,6 @@ pub struct UtxoParams {
     /// CashAddr prefixes accepted (Bitcoin Cash family).
     pub cashaddr: &'static [&'static str],
 }
-
-const BTC_HEADER: &str = "Bitcoin Signed Message:\n";
 
 macro_rules! utxo {
     ($id:ident, $name:expr, $header:expr, $p2pkh:expr, $p2sh:expr, $hrp:expr, $cash:expr) => {

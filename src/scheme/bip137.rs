@@ -1,6 +1,7 @@
 //! BIP-137 / Bitcoin Core `signmessage` signatures (header byte 27..=42 || r || s, base64).
 //!
-//! The digest is SHA256d(0x18 "Bitcoin Signed Message:\n" || varint(len) || message); the key is
+//! The digest is SHA256d(0x18 "Bitcoin Signed Message:\n" || varint(len) || message) (see
+//! [`signed_message`], shared with OKX's UTXO coins); the key is
 //! recovered from the compact signature and must produce the listed address.
 //!
 //! Header rules (what address types of the recovered key are accepted):
@@ -19,11 +20,11 @@
 
 use base64::Engine as _;
 use bitcoin::address::AddressData;
-use bitcoin::hashes::{hash160, sha256d, Hash, HashEngine};
+use bitcoin::hashes::{hash160, Hash};
 use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
 use secp256k1::{Message, SECP256K1};
 
-use super::{SchemeError, SingleKeyType};
+use super::{signed_message, SchemeError, SingleKeyType};
 
 /// What a valid BIP-137 signature proved: which key signed, and which single-key address type of
 /// that key produced the listed address.
@@ -34,41 +35,10 @@ pub struct Bip137Match {
     pub header: u8,
 }
 
-const MAGIC: &[u8] = b"\x18Bitcoin Signed Message:\n";
-
-/// The BIP-137 / `signmessage` digest of `message`.
+/// The BIP-137 / `signmessage` digest of `message`: the signed-message digest under Bitcoin's
+/// header.
 pub fn message_hash(message: &[u8]) -> [u8; 32] {
-    let mut engine = sha256d::Hash::engine();
-    engine.input(MAGIC);
-    let mut varint = [0u8; 9];
-    let n = encode_varint(message.len() as u64, &mut varint);
-    engine.input(varint.get(..n).unwrap_or_default());
-    engine.input(message);
-    sha256d::Hash::from_engine(engine).to_byte_array()
-}
-
-/// Bitcoin's CompactSize encoding; returns the number of bytes written.
-fn encode_varint(n: u64, out: &mut [u8; 9]) -> usize {
-    let (tag, len): (Option<u8>, usize) = match n {
-        0..=0xfc => (None, 1),
-        0xfd..=0xffff => (Some(0xfd), 2),
-        0x1_0000..=0xffff_ffff => (Some(0xfe), 4),
-        _ => (Some(0xff), 8),
-    };
-    let le = n.to_le_bytes();
-    match tag {
-        None => {
-            out[0] = le[0];
-            1
-        }
-        Some(t) => {
-            out[0] = t;
-            for (dst, src) in out.iter_mut().skip(1).zip(le.iter().take(len)) {
-                *dst = *src;
-            }
-            1 + len
-        }
-    }
+    signed_message::message_hash(signed_message::BITCOIN_HEADER, message)
 }
 
 /// Decodes a base64 BIP-137 signature into its 65 bytes, without allocating.
@@ -239,19 +209,6 @@ fn mismatch(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn varint_encoding() {
-        let mut b = [0u8; 9];
-        assert_eq!(encode_varint(0xfc, &mut b), 1);
-        assert_eq!(b[0], 0xfc);
-        assert_eq!(encode_varint(0xfd, &mut b), 3);
-        assert_eq!(&b[..3], &[0xfd, 0xfd, 0x00]);
-        assert_eq!(encode_varint(0x1_0000, &mut b), 5);
-        assert_eq!(&b[..5], &[0xfe, 0, 0, 1, 0]);
-        assert_eq!(encode_varint(0x1_0000_0000, &mut b), 9);
-        assert_eq!(&b[..9], &[0xff, 0, 0, 0, 0, 1, 0, 0, 0]);
-    }
 
     #[test]
     fn matches_bitcoin_crate_digest() {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod multisig;
 pub mod okx;
 pub mod script;
+pub mod signed_message;
 
 pub use address::{parse_btc_address, BitcoinNetwork, EthAddress, SingleKeyType};
 pub use bip137::Bip137Match;

@@ -13,10 +13,11 @@
 //! | EOS | SHA256(varstr("OKX Signed Message:\n") ‖ varstr(msg)) |
 //! | Ed25519 | the bytes varstr("OKX Signed Message:\n") ‖ varstr(msg), signed unhashed |
 
-use bitcoin::hashes::{ripemd160, sha256, sha256d, Hash, HashEngine};
+use bitcoin::hashes::{ripemd160, sha256, Hash, HashEngine};
 use secp256k1::PublicKey;
 use sha3::{Digest, Keccak256};
 
+use super::signed_message::feed_varstrs;
 use super::SchemeError;
 
 /// The header OKX puts before the message for its own ("OKX ECDSA", EOS, Ed25519) rules.
@@ -57,48 +58,9 @@ pub enum OkxSchemeError {
     Ed25519Invalid,
 }
 
-/// Bitcoin's CompactSize prefix of `len`, as bytes and their count.
-fn compact_size(len: usize) -> ([u8; 9], usize) {
-    let n = len as u64;
-    let mut out = [0u8; 9];
-    let le = n.to_le_bytes();
-    let (tag, width) = match n {
-        0..=0xfc => (None, 1),
-        0xfd..=0xffff => (Some(0xfd), 2),
-        0x1_0000..=0xffff_ffff => (Some(0xfe), 4),
-        _ => (Some(0xff), 8),
-    };
-    match tag {
-        None => {
-            out[0] = le[0];
-            (out, 1)
-        }
-        Some(t) => {
-            out[0] = t;
-            for (dst, src) in out.iter_mut().skip(1).zip(le.iter().take(width)) {
-                *dst = *src;
-            }
-            (out, 1 + width)
-        }
-    }
-}
-
-/// Feeds varstr(header) ‖ varstr(message) to `sink`.
-fn feed_varstrs(header: &[u8], message: &[u8], mut sink: impl FnMut(&[u8])) {
-    for part in [header, message] {
-        let (prefix, n) = compact_size(part.len());
-        sink(prefix.get(..n).unwrap_or_default());
-        sink(part);
-    }
-}
-
 /// The UTXO-coin message digest: SHA256d(varstr(header) ‖ varstr(message)), where `header` is
-/// the coin's, e.g. `"Litecoin Signed Message:\n"`.
-pub fn utxo_message_hash(header: &str, message: &[u8]) -> [u8; 32] {
-    let mut engine = sha256d::Hash::engine();
-    feed_varstrs(header.as_bytes(), message, |b| engine.input(b));
-    sha256d::Hash::from_engine(engine).to_byte_array()
-}
+/// the coin's, e.g. `"Litecoin Signed Message:\n"` (BIP-137's digest under another header).
+pub use super::signed_message::message_hash as utxo_message_hash;
 
 /// OKX's EVM digest: EIP-191 personal_sign over the 32-byte keccak256 of the message.
 pub fn evm_message_hash(message: &[u8]) -> [u8; 32] {
@@ -183,30 +145,37 @@ fn eos_checksum(data: &[u8], suffix: &[u8]) -> [u8; 4] {
     [h[0], h[1], h[2], h[3]]
 }
 
+/// EOS's checked encoding: `prefix`, then base58 of `len` data bytes ‖ RIPEMD160(data ‖
+/// `suffix`)[..4]. Returns the data.
+fn decode_eos_checked(
+    text: &str,
+    prefix: &'static str,
+    suffix: &[u8],
+    len: usize,
+    what: &'static str,
+) -> Result<Vec<u8>, OkxSchemeError> {
+    let body = text
+        .strip_prefix(prefix)
+        .ok_or(OkxSchemeError::EosPrefix { what, prefix })?;
+    let mut raw = bitcoin::base58::decode(body).map_err(|_| OkxSchemeError::EosBase58 { what })?;
+    if raw.len() != len + 4 {
+        return Err(OkxSchemeError::EosLength {
+            what,
+            expected: len + 4,
+            found: raw.len(),
+        });
+    }
+    let check = raw.split_off(len);
+    if eos_checksum(&raw, suffix) != check.as_slice() {
+        return Err(OkxSchemeError::EosChecksum { what });
+    }
+    Ok(raw)
+}
+
 /// Decodes an EOS `SIG_K1_` signature (base58 of recid ‖ r ‖ s ‖ RIPEMD160(sig ‖ "K1")[..4])
 /// into r ‖ s ‖ v with v = the header byte.
 pub fn decode_eos_signature(signature: &str) -> Result<[u8; 65], OkxSchemeError> {
-    let what = "signature";
-    let body = signature
-        .strip_prefix("SIG_K1_")
-        .ok_or(OkxSchemeError::EosPrefix {
-            what,
-            prefix: "SIG_K1_",
-        })?;
-    let raw = bitcoin::base58::decode(body).map_err(|_| OkxSchemeError::EosBase58 { what })?;
-    let (data, check) = match raw.len() {
-        69 => raw.split_at(65),
-        found => {
-            return Err(OkxSchemeError::EosLength {
-                what,
-                expected: 69,
-                found,
-            })
-        }
-    };
-    if eos_checksum(data, b"K1") != check {
-        return Err(OkxSchemeError::EosChecksum { what });
-    }
+    let data = decode_eos_checked(signature, "SIG_K1_", b"K1", 65, "signature")?;
     let mut out = [0u8; 65];
     if let (Some(rs), Some(&v)) = (data.get(1..65), data.first()) {
         out[..64].copy_from_slice(rs);
@@ -217,26 +186,8 @@ pub fn decode_eos_signature(signature: &str) -> Result<[u8; 65], OkxSchemeError>
 
 /// Decodes a legacy `EOS…` public key (base58 of the 33-byte key ‖ RIPEMD160(key)[..4]).
 pub fn decode_eos_pubkey(key: &str) -> Result<PublicKey, OkxSchemeError> {
-    let what = "public key";
-    let body = key.strip_prefix("EOS").ok_or(OkxSchemeError::EosPrefix {
-        what,
-        prefix: "EOS",
-    })?;
-    let raw = bitcoin::base58::decode(body).map_err(|_| OkxSchemeError::EosBase58 { what })?;
-    let (data, check) = match raw.len() {
-        37 => raw.split_at(33),
-        found => {
-            return Err(OkxSchemeError::EosLength {
-                what,
-                expected: 37,
-                found,
-            })
-        }
-    };
-    if eos_checksum(data, b"") != check {
-        return Err(OkxSchemeError::EosChecksum { what });
-    }
-    PublicKey::from_slice(data).map_err(|_| OkxSchemeError::EosKey)
+    let data = decode_eos_checked(key, "EOS", b"", 33, "public key")?;
+    PublicKey::from_slice(&data).map_err(|_| OkxSchemeError::EosKey)
 }
 
 /// Parses a 32-byte Ed25519 public key from hex (optional `0x`).
@@ -282,17 +233,81 @@ mod tests {
     }
 
     #[test]
-    fn compact_size_boundaries() {
-        assert_eq!(compact_size(0xfc).1, 1);
-        assert_eq!(compact_size(0xfd).1, 3);
-        assert_eq!(compact_size(0x1_0000).1, 5);
-    }
-
-    #[test]
     fn ed25519_payload_layout() {
         let p = ed25519_payload(b"abc");
         assert_eq!(p.first(), Some(&20u8));
         assert_eq!(p.get(1..21), Some(OKX_HEADER.as_bytes()));
         assert_eq!(p.get(21..), Some(&[3u8, b'a', b'b', b'c'][..]));
+    }
+
+    #[test]
+    fn eos_encodings_decode_and_fail_closed() {
+        let encode = |prefix: &str, data: &[u8], suffix: &[u8]| {
+            let mut engine = ripemd160::Hash::engine();
+            engine.input(data);
+            engine.input(suffix);
+            let check = ripemd160::Hash::from_engine(engine).to_byte_array();
+            let raw = [data, check.get(..4).unwrap()].concat();
+            format!("{prefix}{}", bitcoin::base58::encode(&raw))
+        };
+        let secret = secp256k1::SecretKey::from_slice(&[1; 32]).unwrap();
+        let key = PublicKey::from_secret_key(secp256k1::SECP256K1, &secret);
+        let good = encode("EOS", &key.serialize(), b"");
+        assert_eq!(decode_eos_pubkey(&good), Ok(key));
+        let what = "public key";
+        assert_eq!(
+            decode_eos_pubkey(&good[3..]),
+            Err(OkxSchemeError::EosPrefix {
+                what,
+                prefix: "EOS"
+            })
+        );
+        assert_eq!(
+            decode_eos_pubkey("EOS0OIl"),
+            Err(OkxSchemeError::EosBase58 { what })
+        );
+        assert_eq!(
+            decode_eos_pubkey(&encode("EOS", &key.serialize()[1..], b"")),
+            Err(OkxSchemeError::EosLength {
+                what,
+                expected: 37,
+                found: 36
+            })
+        );
+        assert_eq!(
+            decode_eos_pubkey(&encode("EOS", &key.serialize(), b"K1")),
+            Err(OkxSchemeError::EosChecksum { what })
+        );
+        assert_eq!(
+            decode_eos_pubkey(&encode("EOS", &[7; 33], b"")),
+            Err(OkxSchemeError::EosKey)
+        );
+
+        let mut sig = [0u8; 65];
+        sig[0] = 31;
+        sig[1] = 0xaa;
+        sig[64] = 0xbb;
+        let decoded = decode_eos_signature(&encode("SIG_K1_", &sig, b"K1")).unwrap();
+        assert_eq!((decoded[0], decoded[63], decoded[64]), (0xaa, 0xbb, 31));
+        let what = "signature";
+        assert_eq!(
+            decode_eos_signature(&encode("SIG_K1_", &sig, b"")),
+            Err(OkxSchemeError::EosChecksum { what })
+        );
+        assert_eq!(
+            decode_eos_signature(&encode("SIG_K1_", &sig[1..], b"K1")),
+            Err(OkxSchemeError::EosLength {
+                what,
+                expected: 69,
+                found: 68
+            })
+        );
+        assert_eq!(
+            decode_eos_signature(&encode("SIG_R1_", &sig, b"K1")),
+            Err(OkxSchemeError::EosPrefix {
+                what,
+                prefix: "SIG_K1_"
+            })
+        );
     }
 }

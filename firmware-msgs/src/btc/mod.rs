@@ -2,14 +2,13 @@
 //!
 //! - [`commands`]: the typed APDUs, encoded by the host and decoded by the device;
 //! - [`replies`]: what each command answers with `9000`;
-//! - [`client_command`]: the `E000` interruptions and the host's [`HostInterpreter`];
-//! - [`device`]: device-side fetchers that drive the interruptions (for the emulator);
+//! - [`client_command`]: the `E000` interruptions, the host's [`HostInterpreter`] and the
+//!   device-side fetchers that drive them ([`client_command::device`], for the emulator);
 //! - [`wallet_policy`] and [`psbt`]: the data the device fetches through interruptions;
 //! - [`exchange`]: one state machine per host operation, from first APDU to typed result.
 
 pub mod client_command;
 pub mod commands;
-pub mod device;
 pub mod exchange;
 pub mod psbt;
 pub mod replies;

@@ -28,6 +28,11 @@ pub const P1_MORE_CHUNK: u8 = 0x80;
 pub const MAX_PERSONAL_MESSAGE_LEN: usize = 32_766;
 
 /// Errors of the Ethereum layer.
+///
+/// The first three (class, instruction, P1/P2) read like those of
+/// [`BtcCommandError`](crate::btc::BtcCommandError), but each app answers them with its own
+/// status words (a wrong P1/P2 is `6B00` here, `6A86` in the Bitcoin app), so each layer keeps
+/// its own enum.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EthError {

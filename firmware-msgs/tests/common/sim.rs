@@ -9,7 +9,9 @@ use std::cell::RefCell;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
 
-use firmware_msgs::btc::device::{FetchStep, LeafIndexFetch, ListElementFetch, PreimageFetch};
+use firmware_msgs::btc::client_command::device::{
+    FetchStep, LeafIndexFetch, ListElementFetch, PreimageFetch,
+};
 use firmware_msgs::btc::{BtcCommand, ClientCommand, MapCommitment, WalletPolicyHeader};
 use firmware_msgs::merkle::{leaf_hash, Hash};
 use firmware_msgs::{ApduCommand, ApduResponse, StatusWord};
@@ -118,7 +120,12 @@ impl DeviceIo {
     fn drive<T>(
         &mut self,
         first: ClientCommand,
-        mut step: impl FnMut(&[u8]) -> Result<FetchStep<T>, firmware_msgs::btc::device::FetchError>,
+        mut step: impl FnMut(
+            &[u8],
+        ) -> Result<
+            FetchStep<T>,
+            firmware_msgs::btc::client_command::device::FetchError,
+        >,
     ) -> Result<T, Refuse> {
         let mut request = first;
         loop {

@@ -68,6 +68,10 @@ impl Chain {
 
     /// The app's `is_path_safe_for_pubkey_export`: paths whose xpub it exports without showing
     /// it (BIP-44/45/48/49/84/86 accounts of this coin, the Electrum encryption path).
+    ///
+    /// The host checks the same rule before it signs (`sign::paths`); this copy is the device's
+    /// and stays separate on purpose: an emulator that shared the host's code would agree with a
+    /// mistake in it, and every end-to-end test would pass.
     pub(crate) fn safe_for_pubkey_export(self, path: &[u32]) -> bool {
         if path == [HARDENED | 4_541_509, HARDENED | 1_112_098_098] {
             return true;

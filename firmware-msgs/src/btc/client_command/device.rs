@@ -8,7 +8,8 @@ use crate::error::DecodeError;
 use crate::merkle::{self, Hash};
 use crate::status::StatusWord;
 
-use super::client_command::{ClientCommand, ClientCommandCode, ClientResponse};
+use super::request::{ClientCommand, ClientCommandCode};
+use super::response::ClientResponse;
 
 /// Why a fetch failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
