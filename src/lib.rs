@@ -12,6 +12,7 @@ pub mod device;
 pub mod emulator;
 pub mod escape;
 pub mod lines;
+pub mod model;
 pub mod okx;
 pub mod scheme;
 pub mod sign;

@@ -7,7 +7,7 @@ pub mod reader;
 pub mod verify;
 pub mod writer;
 
-pub use model::{Chain, Entry, Footer, Header, Line, Scheme, BUNDLE_FORMAT, BUNDLE_VERSION};
+pub use model::{Entry, Footer, Header, Line, Named, Scheme, BUNDLE_FORMAT, BUNDLE_VERSION};
 pub use verify::{verify_bundle, EntryFailure, Failure, Report, VerifyOptions};
 pub use writer::{BundleWriter, ResumeState};
 

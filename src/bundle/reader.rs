@@ -4,9 +4,10 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::model::{Chain, Entry, Footer, Header, Line};
+use super::model::{Entry, Footer, Header, Line, Named, Scheme};
 use super::BundleError;
 use crate::lines::CappedLines;
+use crate::model::{Chain, Network};
 
 /// Longest line accepted. An entry with a 15-of-15 multisig script and its signatures is a few
 /// KiB; anything far larger is not a bundle line and must not be buffered without bound.
@@ -88,11 +89,11 @@ struct LineFields {
     #[serde(default, deserialize_with = "present")]
     chain: Option<Chain>,
     #[serde(default, deserialize_with = "present")]
-    network: Option<String>,
+    network: Option<Named<Network>>,
     #[serde(default, deserialize_with = "present")]
     address: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    scheme: Option<String>,
+    scheme: Option<Named<Scheme>>,
     #[serde(default, deserialize_with = "present")]
     signatures: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]

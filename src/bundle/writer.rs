@@ -6,12 +6,13 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::model::{encode_line, Chain, Entry, Footer, Header, Line};
+use super::model::{encode_line, Entry, Footer, Header, Line, Named};
 use super::reader::{decode_line, LineReader};
 use super::{BundleDigest, BundleError, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::model::{Chain, Network};
 
 /// The key under which an address counts as done: chain, network and the address as written.
-pub type AddressKey = (Chain, String, String);
+pub type AddressKey = (Chain, Named<Network>, String);
 
 /// What a resumed file already holds.
 #[derive(Debug)]
@@ -176,9 +177,9 @@ impl BundleWriter {
     }
 
     /// Whether an address is already in the bundle.
-    pub fn contains(&self, chain: Chain, network: &str, address: &str) -> bool {
+    pub fn contains(&self, chain: Chain, network: Network, address: &str) -> bool {
         self.done
-            .contains(&(chain, network.to_owned(), address.to_owned()))
+            .contains(&(chain, Named::Known(network), address.to_owned()))
     }
 
     /// Number of entries written so far.

@@ -8,10 +8,9 @@ use serde::Serialize;
 use super::output::Output;
 use super::{CliError, Exit};
 use crate::app::DeviceError;
-use crate::bundle::Chain;
 use crate::challenge::Challenge;
 use crate::device::{DeviceSpec, Recorder, Transport, TransportError};
-use crate::scheme::BitcoinNetwork;
+use crate::model::{Chain, Network};
 use crate::sign::{self, progress, SignError, SignSummary};
 
 #[derive(Debug, clap::Args)]
@@ -31,7 +30,7 @@ pub struct SignArgs {
     pub range: Option<(u32, u32)>,
     /// Network of --descriptor addresses.
     #[arg(long, default_value = "mainnet", value_parser = parse_network)]
-    pub network: BitcoinNetwork,
+    pub network: Network,
     /// The bundle to write; an unfinished one with the same challenge is resumed.
     #[arg(long, short)]
     pub output: PathBuf,
@@ -60,8 +59,8 @@ fn parse_range(s: &str) -> Result<(u32, u32), String> {
     Ok((a, b))
 }
 
-fn parse_network(s: &str) -> Result<BitcoinNetwork, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+fn parse_network(s: &str) -> Result<Network, String> {
+    s.parse()
         .map_err(|_| format!("{s:?} is not mainnet, testnet, signet or regtest"))
 }
 

@@ -30,9 +30,9 @@ use super::driver::read_preamble;
 use super::outcome::{column_count_ok, row_input, row_key};
 use super::utxo::{self, UtxoAddress};
 use super::OkxError;
-use crate::bundle::model::{Chain, Entry, Header, Scheme};
-use crate::bundle::verify::duplicate_key;
+use crate::bundle::model::{Entry, Header, Scheme};
 use crate::bundle::{BundleError, BundleWriter, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::model::{duplicate_key, Chain, Network};
 
 /// Import settings.
 #[derive(Clone, Debug)]
@@ -157,9 +157,9 @@ fn entry(
     Entry {
         index: 0,
         chain,
-        network: "mainnet".to_owned(),
+        network: Network::Mainnet.into(),
         address: address.to_owned(),
-        scheme: scheme.as_str().to_owned(),
+        scheme: scheme.into(),
         signatures,
         pubkey: None,
         script,

@@ -10,10 +10,10 @@ use super::prove::{b64, device_err, entry_for, host_check};
 use super::reserves::{Multisig, Reserve};
 use super::{paths, SignError};
 use crate::app::btc;
-use crate::bundle::verify::canonical_address;
-use crate::bundle::{Chain, Entry, Scheme};
+use crate::bundle::{Entry, Scheme};
 use crate::device::Transport;
-use crate::scheme::{self, BitcoinNetwork};
+use crate::model::{canonical_address, Chain, Network};
+use crate::scheme;
 
 /// Registers the row's policy on the device (once per policy and session) and asks the app for
 /// the address; refuses if it is not the listed one.
@@ -63,7 +63,7 @@ pub(super) fn preflight(
     reserve: &Reserve,
     row: &MultisigRow,
     fingerprint: [u8; 4],
-    network: BitcoinNetwork,
+    network: Network,
 ) -> Result<(), SignError> {
     for key in row.keys_of(fingerprint) {
         paths::check_bitcoin_key(&key.path, network).map_err(|rule| SignError::Reserve {

@@ -16,9 +16,10 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use crate::app::DeviceError;
-use crate::bundle::{BundleError, BundleWriter, Chain, Header, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::bundle::{BundleError, BundleWriter, Header, BUNDLE_FORMAT, BUNDLE_VERSION};
 use crate::challenge::Challenge;
 use crate::device::Transport;
+use crate::model::{Chain, Network};
 
 pub use progress::Progress;
 pub use prove::Session;
@@ -168,11 +169,11 @@ pub fn sign_all(
     let message = challenge.message.as_bytes();
     let already_done = reserves
         .iter()
-        .filter(|r| writer.contains(r.chain, &r.network, &r.address))
+        .filter(|r| writer.contains(r.chain, r.network, &r.address))
         .count() as u64;
     let pending: Vec<&Reserve> = reserves
         .iter()
-        .filter(|r| !writer.contains(r.chain, &r.network, &r.address))
+        .filter(|r| !writer.contains(r.chain, r.network, &r.address))
         .collect();
     let signable: Vec<&Reserve> = pending
         .iter()
@@ -188,9 +189,9 @@ pub fn sign_all(
         if !owed.is_empty() {
             let mut needed: Vec<(&'static str, u64)> = Vec::new();
             for row in &owed {
-                let app = match (row.chain, row.network.as_str()) {
+                let app = match (row.chain, row.network) {
                     (Chain::Ethereum, _) => "Ethereum",
-                    (Chain::Bitcoin, "mainnet") => "Bitcoin",
+                    (Chain::Bitcoin, Network::Mainnet) => "Bitcoin",
                     (Chain::Bitcoin, _) => "Bitcoin Test",
                 };
                 match needed.iter_mut().find(|(a, _)| *a == app) {
@@ -319,7 +320,7 @@ pub fn sign_all(
 
     let left: Vec<&Reserve> = reserves
         .iter()
-        .filter(|r| !writer.contains(r.chain, &r.network, &r.address))
+        .filter(|r| !writer.contains(r.chain, r.network, &r.address))
         .filter(|r| !sessions.iter().any(|s| s.can_sign(r)))
         .filter(|r| belongs_to_this_bundle(r, sessions))
         .collect();
@@ -389,15 +390,13 @@ pub fn partial_multisig_entries(path: &Path) -> Result<Vec<PartialMultisig>, Sig
         let Ok(Line::Entry(entry)) = decode_line(raw.number, &raw.text) else {
             continue;
         };
-        if entry.scheme != Scheme::Bip137Multisig.as_str() {
+        if entry.scheme != Scheme::Bip137Multisig {
             continue;
         }
         let Some(descriptor) = &entry.descriptor else {
             continue;
         };
-        let Ok(network) = serde_json::from_value::<crate::scheme::BitcoinNetwork>(
-            serde_json::Value::String(entry.network.clone()),
-        ) else {
+        let Some(network) = entry.network.known() else {
             continue;
         };
         let Ok(row) = multisig::parse_multisig(descriptor, network) else {

@@ -14,9 +14,8 @@ use firmware_msgs::btc::{KeyInfo, WalletPolicy};
 use miniscript::descriptor::{Descriptor, DescriptorPublicKey, Wildcard};
 use miniscript::{translate_hash_fail, ForEachKey, TranslatePk, Translator};
 
-use crate::bundle::verify::bitcoin_network;
+use crate::model::Network;
 use crate::scheme::multisig::{parse_script, MultisigScript};
-use crate::scheme::BitcoinNetwork;
 
 /// The name under which porsign registers a multisig policy (shown on the device).
 pub const POLICY_NAME: &str = "porsign reserves";
@@ -132,7 +131,7 @@ fn suffix(key: &DescriptorPublicKey) -> Result<(bool, u32), PolicyError> {
 /// `wsh(sortedmulti(2,[f5acc2fd/48'/0'/0'/2']xpub.../0/5,...))`: the keys in order of first
 /// appearance as `[fingerprint/origin]xpub`, the template with `@i/**` in their place
 /// (`wsh(sortedmulti(2,@0/**,@1/**,@2/**))`), and the change and index they all derive at.
-pub fn parse_multisig(text: &str, network: BitcoinNetwork) -> Result<MultisigRow, PolicyError> {
+pub fn parse_multisig(text: &str, network: Network) -> Result<MultisigRow, PolicyError> {
     let parsed = Descriptor::<DescriptorPublicKey>::from_str(text)
         .map_err(|e| PolicyError::Descriptor(e.to_string()))?;
     if parsed.has_wildcard() {
@@ -159,7 +158,7 @@ pub fn parse_multisig(text: &str, network: BitcoinNetwork) -> Result<MultisigRow
         return Err(PolicyError::TooManyKeys { keys: keys.len() });
     }
     let want_kind = match network {
-        BitcoinNetwork::Mainnet => NetworkKind::Main,
+        Network::Mainnet => NetworkKind::Main,
         _ => NetworkKind::Test,
     };
     let mut position: Option<((bool, u32), String)> = None;
@@ -255,7 +254,7 @@ pub fn parse_multisig(text: &str, network: BitcoinNetwork) -> Result<MultisigRow
     // The address the descriptor makes is checked against the listed one elsewhere; make sure
     // it has one on this network at all.
     derived
-        .address(bitcoin_network(network))
+        .address(network.to_bitcoin())
         .map_err(|e| PolicyError::Descriptor(e.to_string()))?;
     let policy = WalletPolicy::new(POLICY_NAME, template, infos)
         .map_err(|e| PolicyError::Policy(e.to_string()))?;
@@ -283,7 +282,7 @@ mod tests {
     #[test]
     fn the_descriptor_becomes_the_apps_wallet_policy() {
         let d = format!("sh(wsh(multi(1,{A}/1/7,{B}/1/7)))");
-        let row = parse_multisig(&d, BitcoinNetwork::Mainnet).unwrap();
+        let row = parse_multisig(&d, Network::Mainnet).unwrap();
         assert_eq!(
             row.policy.descriptor_template(),
             "sh(wsh(multi(1,@0/**,@1/**)))"
@@ -326,14 +325,14 @@ mod tests {
             ),
         ];
         for (descriptor, want) in cases {
-            let err = parse_multisig(&descriptor, BitcoinNetwork::Mainnet)
+            let err = parse_multisig(&descriptor, Network::Mainnet)
                 .expect_err(&descriptor)
                 .to_string();
             assert!(err.contains(want), "{descriptor}: {err}");
         }
         let err = parse_multisig(
             &two(&format!("{A}/0/7"), &format!("{B}/0/7")),
-            BitcoinNetwork::Testnet,
+            Network::Testnet,
         )
         .unwrap_err();
         assert!(matches!(err, PolicyError::KeyNetwork { .. }), "{err}");

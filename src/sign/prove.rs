@@ -13,10 +13,10 @@ use super::cosigner;
 use super::reserves::{KeySource, Reserve};
 use super::SignError;
 use crate::app::{btc, eth, DeviceError};
-use crate::bundle::verify::bitcoin_network;
-use crate::bundle::{Chain, Entry, Scheme};
+use crate::bundle::{Entry, Scheme};
 use crate::device::Transport;
-use crate::scheme::{self, BitcoinNetwork, EthAddress};
+use crate::model::{canonical_address, Chain, Network};
+use crate::scheme::{self, EthAddress};
 
 /// A device with a known app open.
 pub enum Session<'t> {
@@ -107,7 +107,7 @@ impl<'t> Session<'t> {
                 fingerprint,
                 ..
             } => {
-                let mainnet_row = reserve.network == "mainnet";
+                let mainnet_row = reserve.network == Network::Mainnet;
                 if mainnet_row == *testnet {
                     return false;
                 }
@@ -126,8 +126,7 @@ impl<'t> Session<'t> {
     pub fn preflight(&self, reserve: &Reserve) -> Result<(), SignError> {
         match (self, &reserve.key) {
             (Session::Bitcoin { fingerprint, .. }, KeySource::Multisig(m)) => {
-                let network = bitcoin_network_of(reserve)?;
-                cosigner::preflight(reserve, &m.row, *fingerprint, network)
+                cosigner::preflight(reserve, &m.row, *fingerprint, reserve.network)
             }
             _ => Ok(()),
         }
@@ -145,15 +144,6 @@ impl<'t> Session<'t> {
             Session::Ethereum { transport } => prove_ethereum(&mut **transport, reserve, message),
         }
     }
-}
-
-fn bitcoin_network_of(reserve: &Reserve) -> Result<BitcoinNetwork, SignError> {
-    serde_json::from_value(serde_json::Value::String(reserve.network.clone())).map_err(|_| {
-        SignError::Reserve {
-            line: reserve.line,
-            reason: format!("{:?} is not a Bitcoin network", reserve.network),
-        }
-    })
 }
 
 pub(super) fn device_err(reserve: &Reserve, source: DeviceError) -> SignError {
@@ -174,9 +164,9 @@ pub(super) fn entry_for(reserve: &Reserve, scheme: Scheme, signatures: Vec<Strin
     Entry {
         index: 0,
         chain: reserve.chain,
-        network: reserve.network.clone(),
+        network: reserve.network.into(),
         address: reserve.address.clone(),
-        scheme: scheme.as_str().to_owned(),
+        scheme: scheme.into(),
         signatures,
         pubkey: None,
         script: None,
@@ -198,7 +188,7 @@ fn prove_bitcoin(
     reserve: &Reserve,
     message: &[u8],
 ) -> Result<Entry, SignError> {
-    let network = bitcoin_network_of(reserve)?;
+    let network = reserve.network;
     let address =
         scheme::parse_btc_address(&reserve.address, network).map_err(|e| SignError::Reserve {
             line: reserve.line,
@@ -225,9 +215,9 @@ fn prove_bitcoin(
 fn address_kind_matches(
     address: &Address,
     key: &CompressedPublicKey,
-    network: BitcoinNetwork,
+    network: Network,
 ) -> Option<&'static str> {
-    let net = bitcoin_network(network);
+    let net = network.to_bitcoin();
     let candidates = [
         ("p2pkh", Address::p2pkh(key, net)),
         ("p2sh-p2wpkh", Address::p2shwpkh(key, net)),
@@ -249,7 +239,7 @@ fn prove_single_key(
     reserve: &Reserve,
     address: &Address,
     path: &DerivationPath,
-    network: BitcoinNetwork,
+    network: Network,
     message: &[u8],
 ) -> Result<Entry, SignError> {
     // The device derives the address; porsign never trusts the list alone. On a standard path
@@ -369,8 +359,8 @@ fn check_default_policy_address(
     );
     let from_device = btc::wallet_address(transport, &policy, change, index, false)
         .map_err(|e| device_err(reserve, e))?;
-    let same = crate::bundle::verify::canonical_address(Chain::Bitcoin, &from_device)
-        == crate::bundle::verify::canonical_address(Chain::Bitcoin, &reserve.address);
+    let same = canonical_address(Chain::Bitcoin, &from_device)
+        == canonical_address(Chain::Bitcoin, &reserve.address);
     if same {
         Ok(())
     } else {

@@ -1,0 +1,89 @@
+//! The network an address belongs to.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::UnknownName;
+
+/// The network of an address: Bitcoin's four; an Ethereum address is on `Mainnet`, the only
+/// network porsign signs and verifies Ethereum entries for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    Mainnet,
+    Testnet,
+    Signet,
+    Regtest,
+}
+
+impl Network {
+    pub const ALL: [Network; 4] = [
+        Network::Mainnet,
+        Network::Testnet,
+        Network::Signet,
+        Network::Regtest,
+    ];
+
+    /// The name files and the command line use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::Mainnet => "mainnet",
+            Network::Testnet => "testnet",
+            Network::Signet => "signet",
+            Network::Regtest => "regtest",
+        }
+    }
+
+    /// The matching `bitcoin` crate network, for address encoding (testnet is testnet3; testnet
+    /// and signet share their encodings).
+    pub fn to_bitcoin(self) -> bitcoin::Network {
+        match self {
+            Network::Mainnet => bitcoin::Network::Bitcoin,
+            Network::Testnet => bitcoin::Network::Testnet,
+            Network::Signet => bitcoin::Network::Signet,
+            Network::Regtest => bitcoin::Network::Regtest,
+        }
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Network {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Network::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                kind: "network",
+                text: s.to_owned(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_agree_with_serde() {
+        for network in Network::ALL {
+            let json = serde_json::to_string(&network).unwrap();
+            assert_eq!(json, format!("\"{network}\""));
+            assert_eq!(network.to_string().parse::<Network>(), Ok(network));
+            assert_eq!(
+                serde_json::from_str::<Network>(&json).unwrap(),
+                network,
+                "{json}"
+            );
+        }
+        assert!("Mainnet".parse::<Network>().is_err());
+        assert!("moonnet".parse::<Network>().is_err());
+    }
+}
