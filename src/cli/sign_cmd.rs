@@ -125,9 +125,8 @@ pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
     let timeout = Duration::from_secs(args.timeout);
     let mut transports: Vec<Box<dyn Transport + Send>> = Vec::new();
     for spec in &specs {
-        let t = spec
-            .open(timeout)
-            .map_err(|e| transport_error(&e, &spec.to_string()))?;
+        let t =
+            crate::app::open(spec, timeout).map_err(|e| transport_error(&e, &spec.to_string()))?;
         transports.push(match &args.record {
             Some(path) => Box::new(Recorder::new(t, path, &format!("porsign sign on {spec}"))),
             None => t,

@@ -28,7 +28,7 @@ pub(super) fn check_registered_address(
         Some(hmac) => *hmac,
         None => {
             let wallet =
-                btc::register_wallet(transport, policy).map_err(|e| device_err(reserve, e))?;
+                btc::register_multisig(transport, policy).map_err(|e| device_err(reserve, e))?;
             if wallet.wallet_id != policy.id() {
                 return Err(host_check(
                     reserve,
@@ -40,8 +40,7 @@ pub(super) fn check_registered_address(
         }
     };
     let from_device =
-        btc::registered_wallet_address(transport, policy, &hmac, row.change, row.index)
-            .map_err(|e| device_err(reserve, e))?;
+        btc::multisig_address(transport, policy, &hmac).map_err(|e| device_err(reserve, e))?;
     if canonical_address(Chain::Bitcoin, &from_device)
         == canonical_address(Chain::Bitcoin, &reserve.address)
     {
@@ -51,8 +50,8 @@ pub(super) fn check_registered_address(
             line: reserve.line,
             address: reserve.address.clone(),
             from_device,
-            change: u8::from(row.change),
-            index: row.index,
+            change: u8::from(policy.change),
+            index: policy.index,
         })
     }
 }

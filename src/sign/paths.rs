@@ -26,8 +26,7 @@ use bitcoin::AddressType;
 use crate::model::Network;
 
 const HARDENED: u32 = 0x8000_0000;
-/// The most derivation steps either app takes.
-pub const MAX_PATH_STEPS: usize = firmware_msgs::path::MAX_DEPTH;
+pub use crate::app::MAX_PATH_STEPS;
 /// The highest account the Bitcoin app treats as standard (`MAX_BIP44_ACCOUNT_RECOMMENDED`).
 pub const MAX_STANDARD_ACCOUNT: u32 = 100;
 

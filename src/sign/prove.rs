@@ -278,54 +278,6 @@ fn prove_single_key(
     Ok(entry)
 }
 
-/// The highest address index GET_WALLET_ADDRESS takes with a default policy
-/// (`MAX_BIP44_ADDRESS_INDEX_RECOMMENDED`).
-const MAX_DEFAULT_POLICY_INDEX: u32 = 50_000;
-
-/// The default wallet policy of a standard path `m/purpose'/coin'/account'/change/index` whose
-/// purpose names the listed address's type, split into the account path and the tail.
-fn default_policy_of(
-    address: &Address,
-    path: &DerivationPath,
-) -> Option<(
-    firmware_msgs::btc::SingleKeyPolicy,
-    DerivationPath,
-    bool,
-    u32,
-)> {
-    use bitcoin::AddressType;
-    use firmware_msgs::btc::SingleKeyPolicy;
-    let steps: Vec<ChildNumber> = path.into_iter().copied().collect();
-    let [purpose @ ChildNumber::Hardened { .. }, coin @ ChildNumber::Hardened { .. }, account @ ChildNumber::Hardened { .. }, ChildNumber::Normal { index: change }, ChildNumber::Normal { index }] =
-        steps.as_slice()
-    else {
-        return None;
-    };
-    let policy = match (u32::from(*purpose) & 0x7fff_ffff, address.address_type()?) {
-        (44, AddressType::P2pkh) => SingleKeyPolicy::Pkh,
-        (49, AddressType::P2sh) => SingleKeyPolicy::ShWpkh,
-        (84, AddressType::P2wpkh) => SingleKeyPolicy::Wpkh,
-        (86, AddressType::P2tr) => SingleKeyPolicy::Tr,
-        _ => return None,
-    };
-    let change = match change {
-        0 => false,
-        1 => true,
-        _ => return None,
-    };
-    // The app derives default-policy addresses only up to this index (6A80 beyond); the key
-    // check alone then binds the key to the address.
-    if *index > MAX_DEFAULT_POLICY_INDEX {
-        return None;
-    }
-    Some((
-        policy,
-        DerivationPath::from(vec![*purpose, *coin, *account]),
-        change,
-        *index,
-    ))
-}
-
 /// On a standard path, asks the app for the address of its default policy (GET_WALLET_ADDRESS)
 /// and refuses if it is not the listed one.
 fn check_default_policy_address(
@@ -335,30 +287,12 @@ fn check_default_policy_address(
     address: &Address,
     path: &DerivationPath,
 ) -> Result<(), SignError> {
-    let Some((kind, account, change, index)) = default_policy_of(address, path) else {
+    let from_device =
+        btc::default_policy_address(transport, fingerprint, address.address_type(), path)
+            .map_err(|e| device_err(reserve, e))?;
+    let Some(from_device) = from_device else {
         return Ok(());
     };
-    // A refusal names the row's own path, not the account path asked for here.
-    let account_xpub = btc::xpub(transport, &account, false).map_err(|e| {
-        let e = match e {
-            DeviceError::PathRefused { status, .. } => DeviceError::PathRefused {
-                path: format!("m/{path}"),
-                status,
-            },
-            other => other,
-        };
-        device_err(reserve, e)
-    })?;
-    let policy = firmware_msgs::btc::WalletPolicy::single_key(
-        kind,
-        firmware_msgs::btc::KeyInfo::new(
-            fingerprint,
-            btc::wire_path(&account).map_err(|e| device_err(reserve, e))?,
-            account_xpub.to_string(),
-        ),
-    );
-    let from_device = btc::wallet_address(transport, &policy, change, index, false)
-        .map_err(|e| device_err(reserve, e))?;
     let same = canonical_address(Chain::Bitcoin, &from_device)
         == canonical_address(Chain::Bitcoin, &reserve.address);
     if same {
@@ -397,16 +331,13 @@ fn prove_taproot(
             })
         }
     };
-    let account_xpub = btc::xpub(transport, &account, false).map_err(|e| device_err(reserve, e))?;
-    let policy = firmware_msgs::btc::WalletPolicy::single_key(
-        firmware_msgs::btc::SingleKeyPolicy::Tr,
-        firmware_msgs::btc::KeyInfo::new(
-            fingerprint,
-            btc::wire_path(&account).map_err(|e| device_err(reserve, e))?,
-            account_xpub.to_string(),
-        ),
-    );
-    let internal_key = account_xpub
+    let account = btc::AccountKey {
+        fingerprint,
+        xpub: btc::xpub(transport, &account, false).map_err(|e| device_err(reserve, e))?,
+        path: account,
+    };
+    let internal_key = account
+        .xpub
         .derive_pub(
             SECP256K1,
             &[
@@ -435,19 +366,8 @@ fn prove_taproot(
         internal_key,
         (Vec::new(), (Fingerprint::from(fingerprint), path.clone())),
     );
-    let reply = btc::sign_psbt(transport, &psbt.serialize(), &policy)
-        .map_err(|e| device_err(reserve, e))?;
-    let schnorr = reply
-        .yielded
-        .iter()
-        .find_map(|item| match item {
-            firmware_msgs::btc::YieldedItem::PartialSignature {
-                input_index: 0,
-                signature,
-                ..
-            } => Some(signature.clone()),
-            _ => None,
-        })
+    let schnorr = btc::sign_taproot_psbt(transport, &account, &psbt)
+        .map_err(|e| device_err(reserve, e))?
         .ok_or_else(|| {
             host_check(
                 reserve,
