@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::model::{Entry, Footer, Header, Line, Named, Scheme};
 use super::BundleError;
-use crate::lines::CappedLines;
+use crate::lines::{CappedLines, FileError};
 use crate::model::{Chain, Network};
 
 /// Longest line accepted. An entry with a 15-of-15 multisig script and its signatures is a few
@@ -49,7 +49,7 @@ impl<R: BufRead> LineReader<R> {
 
     fn finish(&mut self, line: u64, complete: bool) -> Result<RawLine, BundleError> {
         let text = String::from_utf8(std::mem::take(&mut self.buf))
-            .map_err(|_| BundleError::NotUtf8 { line })?;
+            .map_err(|_| FileError::NotUtf8 { line })?;
         Ok(RawLine {
             number: line,
             text,
@@ -345,7 +345,7 @@ mod tests {
         let mut r = LineReader::new(&data[..]);
         assert!(matches!(
             r.next_line(),
-            Err(BundleError::LineTooLong { line: 1, .. })
+            Err(BundleError::File(FileError::LineTooLong { line: 1, .. }))
         ));
     }
 

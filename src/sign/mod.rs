@@ -19,6 +19,7 @@ use crate::app::DeviceError;
 use crate::bundle::{BundleError, BundleWriter, Header, BUNDLE_FORMAT, BUNDLE_VERSION};
 use crate::challenge::Challenge;
 use crate::device::Transport;
+use crate::lines::FileError;
 use crate::model::{Chain, Network};
 
 pub use progress::Progress;
@@ -378,11 +379,11 @@ pub struct PartialMultisig {
 pub fn partial_multisig_entries(path: &Path) -> Result<Vec<PartialMultisig>, SignError> {
     use crate::bundle::reader::{decode_line, LineReader};
     use crate::bundle::{Line, Scheme};
-    let file = std::fs::File::open(path).map_err(|e| {
-        SignError::Bundle(BundleError::Open {
+    let file = std::fs::File::open(path).map_err(|source| {
+        SignError::Bundle(BundleError::File(FileError::Open {
             path: path.display().to_string(),
-            source: e,
-        })
+            source,
+        }))
     })?;
     let mut lines = LineReader::new(std::io::BufReader::new(file));
     let mut partial = Vec::new();
