@@ -16,3 +16,4 @@ pub mod model;
 pub mod okx;
 pub mod scheme;
 pub mod sign;
+pub mod sync;

@@ -21,6 +21,7 @@ use crate::challenge::Challenge;
 use crate::device::Transport;
 use crate::lines::FileError;
 use crate::model::{Chain, Network};
+use crate::sync::{into_inner, lock};
 
 pub use progress::Progress;
 pub use prove::Session;
@@ -265,7 +266,7 @@ pub fn sign_all(
             });
         }
     });
-    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    if let Some(e) = into_inner(failed) {
         progress.finish();
         return Err(e);
     }
@@ -274,8 +275,8 @@ pub fn sign_all(
     // cosigner fails, the shares already approved on the others are written before the run
     // stops: an approval is never thrown away (the entry then carries fewer signatures, and a
     // merge with the missing cosigner's own bundle completes it).
-    let mut writer = writer.into_inner().unwrap_or_else(|p| p.into_inner());
-    let mut signed = signed.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut writer = into_inner(writer);
+    let mut signed = into_inner(signed);
     for reserve in signable
         .iter()
         .filter(|r| matches!(r.key, KeySource::Multisig(_)))
@@ -412,10 +413,6 @@ pub fn partial_multisig_entries(path: &Path) -> Result<Vec<PartialMultisig>, Sig
         }
     }
     Ok(partial)
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Opens a session on each transport, checking the app.
