@@ -208,13 +208,7 @@ impl fmt::Display for Scheme {
 impl FromStr for Scheme {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scheme::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownName {
-                kind: "scheme",
-                text: s.to_owned(),
-            })
+        UnknownName::find("scheme", &Scheme::ALL, Scheme::as_str, s)
     }
 }
 
@@ -242,12 +236,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scheme_names_agree_with_serde() {
-        for scheme in Scheme::ALL {
-            let json = serde_json::to_string(&scheme).unwrap();
-            assert_eq!(json, format!("\"{scheme}\""));
-            assert_eq!(scheme.to_string().parse::<Scheme>(), Ok(scheme));
-        }
+    fn scheme_names_have_one_spelling() {
+        crate::model::assert_one_spelling(&Scheme::ALL);
     }
 
     #[test]

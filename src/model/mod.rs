@@ -32,6 +32,25 @@ pub struct UnknownName {
     pub text: String,
 }
 
+impl UnknownName {
+    /// The one of `all` whose name (`name_of`) is `text`: how each closed set of names (chains,
+    /// networks, schemes) parses.
+    pub fn find<T: Copy>(
+        kind: &'static str,
+        all: &[T],
+        name_of: fn(T) -> &'static str,
+        text: &str,
+    ) -> Result<T, UnknownName> {
+        all.iter()
+            .copied()
+            .find(|value| name_of(*value) == text)
+            .ok_or_else(|| UnknownName {
+                kind,
+                text: text.to_owned(),
+            })
+    }
+}
+
 /// The chain an address lives on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -60,13 +79,24 @@ impl fmt::Display for Chain {
 impl FromStr for Chain {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Chain::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| UnknownName {
-                kind: "chain",
-                text: s.to_owned(),
-            })
+        UnknownName::find("chain", &Chain::ALL, Chain::as_str, s)
+    }
+}
+
+/// Checks that a closed set of names reads and writes one spelling: serde's, `Display`'s and
+/// `FromStr`'s agree for every value.
+#[cfg(test)]
+pub(crate) fn assert_one_spelling<T>(all: &[T])
+where
+    T: Copy + PartialEq + fmt::Debug + fmt::Display + FromStr + Serialize,
+    T: for<'de> Deserialize<'de>,
+    T::Err: fmt::Debug,
+{
+    for value in all {
+        let json = serde_json::to_string(value).unwrap();
+        assert_eq!(json, format!("\"{value}\""));
+        assert_eq!(serde_json::from_str::<T>(&json).unwrap(), *value, "{json}");
+        assert_eq!(value.to_string().parse::<T>().unwrap(), *value, "{value}");
     }
 }
 
@@ -75,12 +105,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chain_names_agree_with_serde() {
-        for chain in Chain::ALL {
-            let json = serde_json::to_string(&chain).unwrap();
-            assert_eq!(json, format!("\"{chain}\""));
-            assert_eq!(chain.to_string().parse::<Chain>(), Ok(chain));
-        }
+    fn chain_names_have_one_spelling() {
+        assert_one_spelling(&Chain::ALL);
         assert!("Bitcoin".parse::<Chain>().is_err());
     }
 }

@@ -57,13 +57,7 @@ impl fmt::Display for Network {
 impl FromStr for Network {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Network::ALL
-            .into_iter()
-            .find(|n| n.as_str() == s)
-            .ok_or_else(|| UnknownName {
-                kind: "network",
-                text: s.to_owned(),
-            })
+        UnknownName::find("network", &Network::ALL, Network::as_str, s)
     }
 }
 
@@ -72,17 +66,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_agree_with_serde() {
-        for network in Network::ALL {
-            let json = serde_json::to_string(&network).unwrap();
-            assert_eq!(json, format!("\"{network}\""));
-            assert_eq!(network.to_string().parse::<Network>(), Ok(network));
-            assert_eq!(
-                serde_json::from_str::<Network>(&json).unwrap(),
-                network,
-                "{json}"
-            );
-        }
+    fn network_names_have_one_spelling() {
+        crate::model::assert_one_spelling(&Network::ALL);
         assert!("Mainnet".parse::<Network>().is_err());
         assert!("moonnet".parse::<Network>().is_err());
     }
