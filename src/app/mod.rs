@@ -1,5 +1,7 @@
 //! App drivers: run `firmware-msgs` operations over a [`Transport`], and turn status words into
-//! errors a person can act on.
+//! errors a person can act on. Callers speak porsign's types (`bitcoin` and `miniscript` types,
+//! [`crate::model`]); the apps' protocol objects are made here. Opening a `--device` spec is
+//! here too ([`open`]): finding a device by its fingerprint takes an app command.
 
 pub mod btc;
 pub mod eth;

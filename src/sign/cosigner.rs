@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::multisig::MultisigRow;
-use super::prove::{b64, device_err, entry_for, host_check};
+use super::outcome::{b64, device_err, entry_for, host_check};
 use super::reserves::{Multisig, Reserve};
 use super::{paths, SignError};
 use crate::app::btc;

@@ -6,6 +6,7 @@
 
 mod cosigner;
 pub mod multisig;
+mod outcome;
 pub mod paths;
 pub mod progress;
 pub mod prove;

@@ -4,12 +4,12 @@
 
 use std::str::FromStr;
 
-use bitcoin::base64::Engine;
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint};
 use bitcoin::secp256k1::SECP256K1;
 use bitcoin::{Address, CompressedPublicKey};
 
 use super::cosigner;
+use super::outcome::{b64, device_err, entry_for, host_check};
 use super::reserves::{KeySource, Reserve};
 use super::SignError;
 use crate::app::{btc, eth, DeviceError};
@@ -144,41 +144,6 @@ impl<'t> Session<'t> {
             Session::Ethereum { transport } => prove_ethereum(&mut **transport, reserve, message),
         }
     }
-}
-
-pub(super) fn device_err(reserve: &Reserve, source: DeviceError) -> SignError {
-    SignError::Device {
-        address: reserve.address.clone(),
-        source,
-    }
-}
-
-pub(super) fn host_check(reserve: &Reserve, reason: String) -> SignError {
-    SignError::HostVerify {
-        address: reserve.address.clone(),
-        reason,
-    }
-}
-
-pub(super) fn entry_for(reserve: &Reserve, scheme: Scheme, signatures: Vec<String>) -> Entry {
-    Entry {
-        index: 0,
-        chain: reserve.chain,
-        network: reserve.network.into(),
-        address: reserve.address.clone(),
-        scheme: scheme.into(),
-        signatures,
-        pubkey: None,
-        script: None,
-        descriptor: None,
-        path: None,
-        fingerprint: None,
-        amount: reserve.amount.clone(),
-    }
-}
-
-pub(super) fn b64(bytes: &[u8]) -> String {
-    bitcoin::base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn prove_bitcoin(
