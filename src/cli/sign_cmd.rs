@@ -74,7 +74,7 @@ struct SignDoc {
     finished: bool,
     /// Multisig entries below their threshold (a cosigner's share): merge before verifying.
     needs_merge: u64,
-    left_for_other_apps_or_devices: Vec<(String, u64)>,
+    left_for_other_apps_or_devices: Vec<(Chain, u64)>,
 }
 
 pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
@@ -228,11 +228,7 @@ fn report(
             entries: s.entries,
             finished: s.finished,
             needs_merge: partial.len() as u64,
-            left_for_other_apps_or_devices: s
-                .left_for_others
-                .iter()
-                .map(|(c, n)| (c.as_str().to_owned(), *n))
-                .collect(),
+            left_for_other_apps_or_devices: s.left_for_others.clone(),
         },
     );
 }
