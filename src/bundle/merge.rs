@@ -14,7 +14,6 @@ use super::model::{Entry, Header, Line, Scheme};
 use super::reader::{decode_line, LineReader};
 use super::writer::check_header_kind;
 use super::{BundleDigest, BundleError, BundleWriter};
-use crate::lines::FileError;
 use crate::model::{canonical_address, Chain};
 
 /// Why bundles could not be merged.
@@ -60,13 +59,7 @@ fn read_input(path: &Path) -> Result<Input, MergeError> {
         path: shown.clone(),
         reason: reason.to_owned(),
     };
-    let file = std::fs::File::open(path).map_err(|source| {
-        wrap(BundleError::File(FileError::Open {
-            path: shown.clone(),
-            source,
-        }))
-    })?;
-    let mut reader = LineReader::new(std::io::BufReader::new(file));
+    let mut reader = LineReader::open(path).map_err(wrap)?;
     let mut header = None;
     let mut entries = Vec::new();
     let mut digest = BundleDigest::default();

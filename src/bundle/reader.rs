@@ -30,6 +30,17 @@ pub struct LineReader<R> {
     buf: Vec<u8>,
 }
 
+impl LineReader<std::io::BufReader<std::fs::File>> {
+    /// Opens the bundle file at `path` for reading.
+    pub fn open(path: &std::path::Path) -> Result<Self, BundleError> {
+        let file = std::fs::File::open(path).map_err(|source| FileError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(LineReader::new(std::io::BufReader::new(file)))
+    }
+}
+
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R) -> Self {
         LineReader {

@@ -20,7 +20,6 @@ use crate::app::DeviceError;
 use crate::bundle::{BundleError, BundleWriter, Header, BUNDLE_FORMAT, BUNDLE_VERSION};
 use crate::challenge::Challenge;
 use crate::device::Transport;
-use crate::lines::FileError;
 use crate::model::{Chain, Network};
 use crate::sync::{into_inner, lock};
 
@@ -381,13 +380,7 @@ pub struct PartialMultisig {
 pub fn partial_multisig_entries(path: &Path) -> Result<Vec<PartialMultisig>, SignError> {
     use crate::bundle::reader::{decode_line, LineReader};
     use crate::bundle::{Line, Scheme};
-    let file = std::fs::File::open(path).map_err(|source| {
-        SignError::Bundle(BundleError::File(FileError::Open {
-            path: path.display().to_string(),
-            source,
-        }))
-    })?;
-    let mut lines = LineReader::new(std::io::BufReader::new(file));
+    let mut lines = LineReader::open(path)?;
     let mut partial = Vec::new();
     while let Some(raw) = lines.next_line()? {
         let Ok(Line::Entry(entry)) = decode_line(raw.number, &raw.text) else {
