@@ -82,15 +82,7 @@ fn every_module_uses_only_the_layers_below_it() {
         // what it shares with the verifier lives below both (`model`, `scheme`).
         (
             "sign",
-            &[
-                "app",
-                "bundle",
-                "challenge",
-                "device",
-                "lines",
-                "model",
-                "scheme",
-            ],
+            &["app", "bundle", "challenge", "device", "model", "scheme"],
             &["bundle::verify"],
         ),
     ];
