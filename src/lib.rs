@@ -150,12 +150,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Real Ledgers are named as on the command line ([`device::DeviceSpec`]):
+//! Real Ledgers are named as on the command line ([`device::DeviceSpec`]) and opened by
+//! [`app::open`] (which finds `hid:fpr=<fingerprint>` devices by asking their Bitcoin app):
 //!
 //! ```no_run
 //! use porsign::device::{DeviceSpec, Transport, DEFAULT_USER_TIMEOUT};
 //!
-//! let ledger = "hid".parse::<DeviceSpec>()?.open(DEFAULT_USER_TIMEOUT)?;
+//! let ledger = porsign::app::open(&"hid".parse::<DeviceSpec>()?, DEFAULT_USER_TIMEOUT)?;
 //! let devices: Vec<Box<dyn Transport + Send>> = vec![ledger];
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -172,7 +173,8 @@
 //!
 //! Each module uses only the ones below it: [`sign`] drives [`app`], which speaks the Ledger
 //! apps' protocol (the `firmware-msgs` crate) over [`device`]; [`bundle`] and [`okx`] verify
-//! with the pure signature [`scheme`]s; [`challenge`] and [`escape`] stand alone. The command
+//! with the pure signature [`scheme`]s; [`model`] holds what signing and verifying share
+//! (chains, networks, address spelling, amounts); [`challenge`] and [`escape`] stand alone. The command
 //! line sits on top and is not part of this API.
 
 pub mod app;
@@ -180,13 +182,15 @@ pub mod bundle;
 pub mod challenge;
 pub mod device;
 pub mod escape;
+pub mod lines;
+pub mod model;
 pub mod okx;
 pub mod scheme;
 pub mod sign;
 
-// Helpers of the verifiers, no API of their own.
+// Helpers with no API of their own.
 mod address_key;
-mod lines;
+mod sync;
 
 // The command line: the binary's, not the library's (see `src/main.rs`).
 mod cli;

@@ -1,20 +1,36 @@
 //! Line reading for untrusted files with a length cap, shared by the bundle reader and the OKX
 //! reader: an endless line without `\n` is stopped at the cap instead of being buffered whole.
+//! And the ways a file of lines fails to be read or written, the same for both.
 
 use std::io::BufRead;
 
-/// Why a line could not be read.
+/// Why a file could not be opened, read or written: the I/O failures that the bundle and the
+/// OKX readers and writers share. Each names the file or the line (1-based).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum LineError {
+pub enum FileError {
+    #[error("cannot open {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("line {line}: read error")]
-    Io {
+    Read {
         line: u64,
         #[source]
         source: std::io::Error,
     },
     #[error("line {line}: longer than {max} bytes")]
-    TooLong { line: u64, max: usize },
+    LineTooLong { line: u64, max: usize },
+    #[error("line {line}: not UTF-8")]
+    NotUtf8 { line: u64 },
+    #[error("cannot write {path}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Reads lines of at most `max` bytes, numbering them from 1.
@@ -40,7 +56,7 @@ impl<R: BufRead> CappedLines<R> {
 
     /// Appends the next line to `buf` without its `\n`. Returns its number and whether it ended
     /// in `\n` (a last line without one was cut off while being written), or None at the end.
-    pub fn read_into(&mut self, buf: &mut Vec<u8>) -> Result<Option<(u64, bool)>, LineError> {
+    pub fn read_into(&mut self, buf: &mut Vec<u8>) -> Result<Option<(u64, bool)>, FileError> {
         let number = self.line + 1;
         let start = buf.len();
         let mut any = false;
@@ -49,7 +65,7 @@ impl<R: BufRead> CappedLines<R> {
                 Ok(c) => c,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(source) => {
-                    return Err(LineError::Io {
+                    return Err(FileError::Read {
                         line: number,
                         source,
                     })
@@ -66,7 +82,7 @@ impl<R: BufRead> CappedLines<R> {
             let newline = chunk.iter().position(|&b| b == b'\n');
             let take = newline.unwrap_or(chunk.len());
             if buf.len() - start + take > self.max {
-                return Err(LineError::TooLong {
+                return Err(FileError::LineTooLong {
                     line: number,
                     max: self.max,
                 });
@@ -107,7 +123,7 @@ mod tests {
         let mut r = CappedLines::new(&data[..], 10);
         assert!(matches!(
             r.read_into(&mut Vec::new()),
-            Err(LineError::TooLong { line: 1, max: 10 })
+            Err(FileError::LineTooLong { line: 1, max: 10 })
         ));
     }
 }

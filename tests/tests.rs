@@ -12,6 +12,8 @@ mod device;
 /// The built-in emulator: keys, signatures, APDU answers.
 #[cfg(feature = "emulator")]
 mod emulator;
+/// The module layers: each module of `src/` uses only the ones below it.
+mod layers;
 /// OKX proof-of-reserves files: real samples, layouts, tampering, verify/import/bench CLI.
 mod okx;
 /// Known-answer tests for the signature schemes (BIP-137, BIP-322, EIP-191, multisig).

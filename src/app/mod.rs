@@ -1,14 +1,22 @@
 //! App drivers: run `firmware-msgs` operations over a [`Transport`], and turn status words into
-//! errors a person can act on.
+//! errors a person can act on. Callers speak porsign's types (`bitcoin` and `miniscript` types,
+//! [`crate::model`]); the apps' protocol objects are made here. Opening a `--device` spec is
+//! here too ([`open`]): finding a device by its fingerprint takes an app command.
 
 pub mod btc;
 pub mod eth;
+mod open;
+
+pub use open::{find_by_fingerprint, open};
 
 use firmware_msgs::bolos::AppAndVersion;
 use firmware_msgs::btc::{Exchange, ExchangeError, Step};
 use firmware_msgs::{ApduCommand, ApduResponse, StatusWord};
 
 use crate::device::{Transport, TransportError};
+
+/// The most derivation steps either app takes (`MAX_BIP32_PATH_STEPS`).
+pub const MAX_PATH_STEPS: usize = firmware_msgs::path::MAX_DEPTH;
 
 /// Why a device operation failed. The CLI maps each to its exit code.
 #[derive(Debug, thiserror::Error)]

@@ -12,9 +12,9 @@ use std::path::Path;
 
 use super::model::{Entry, Header, Line, Scheme};
 use super::reader::{decode_line, LineReader};
-use super::verify::canonical_address;
 use super::writer::check_header_kind;
 use super::{BundleDigest, BundleError, BundleWriter};
+use crate::model::{canonical_address, Chain};
 
 /// Why bundles could not be merged.
 #[derive(Debug, thiserror::Error)]
@@ -59,13 +59,7 @@ fn read_input(path: &Path) -> Result<Input, MergeError> {
         path: shown.clone(),
         reason: reason.to_owned(),
     };
-    let file = std::fs::File::open(path).map_err(|source| {
-        wrap(BundleError::Open {
-            path: shown.clone(),
-            source,
-        })
-    })?;
-    let mut reader = LineReader::new(std::io::BufReader::new(file));
+    let mut reader = LineReader::open(path).map_err(wrap)?;
     let mut header = None;
     let mut entries = Vec::new();
     let mut digest = BundleDigest::default();
@@ -134,14 +128,11 @@ pub fn merge_bundles(
         }
     }
     // Keyed by chain and canonical address; BTreeMap keeps first-seen order through `order`.
-    let mut merged: BTreeMap<(String, String), (usize, Entry, String)> = BTreeMap::new();
+    let mut merged: BTreeMap<(Chain, String), (usize, Entry, String)> = BTreeMap::new();
     let mut order = 0usize;
     for input in &parsed {
         for (line, entry) in &input.entries {
-            let key = (
-                entry.chain.as_str().to_owned(),
-                canonical_address(entry.chain, &entry.address),
-            );
+            let key = (entry.chain, canonical_address(entry.chain, &entry.address));
             let place = format!("{} line {line}", input.path);
             match merged.get_mut(&key) {
                 None => {
@@ -175,7 +166,7 @@ pub fn merge_bundles(
     let mut writer = BundleWriter::create(output, &header).map_err(wrap)?;
     let mut multisig_entries = 0;
     for (_, entry) in entries {
-        if entry.scheme == Scheme::Bip137Multisig.as_str() {
+        if entry.scheme == Scheme::Bip137Multisig {
             multisig_entries += 1;
         }
         writer.append(entry).map_err(wrap)?;
@@ -196,7 +187,7 @@ fn combine(existing: &mut Entry, other: &Entry) -> Result<(), String> {
             other.scheme, other.network, existing.scheme, existing.network
         ));
     }
-    if existing.scheme != Scheme::Bip137Multisig.as_str() {
+    if existing.scheme != Scheme::Bip137Multisig {
         // The same single-key proof twice is harmless (a device signed on two runs); two
         // different proofs for one address mean the inputs disagree about something.
         return if existing.signatures == other.signatures

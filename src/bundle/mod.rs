@@ -7,31 +7,20 @@ pub mod reader;
 pub mod verify;
 pub mod writer;
 
-pub use model::{Chain, Entry, Footer, Header, Line, Scheme, BUNDLE_FORMAT, BUNDLE_VERSION};
+pub use model::{Entry, Footer, Header, Line, Named, Scheme, BUNDLE_FORMAT, BUNDLE_VERSION};
 pub use verify::{verify_bundle, EntryFailure, Failure, Report, VerifyOptions};
 pub use writer::{BundleWriter, ResumeState};
+
+use crate::lines::FileError;
 
 /// Why a bundle file could not be read at all (as opposed to an entry that does not verify).
 /// Every variant that comes from the file names the line.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleError {
-    #[error("cannot open {path}")]
-    Open {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("line {line}: read error")]
-    Io {
-        line: u64,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("line {line}: longer than {max} bytes")]
-    LineTooLong { line: u64, max: usize },
-    #[error("line {line}: not UTF-8")]
-    NotUtf8 { line: u64 },
+    /// Opening, reading or writing the file failed.
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("line {line}: not valid JSON: {reason}")]
     Json { line: u64, reason: String },
     #[error("line {line}: field `{field}`: {reason}")]
@@ -52,12 +41,6 @@ pub enum BundleError {
     Version { found: u32 },
     #[error("{path} already exists; resume it with the same command or choose another output")]
     Exists { path: String },
-    #[error("write error on {path}")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("{path} is already finished (it has a footer line); nothing more can be appended")]
     Finished { path: String },
     #[error("cannot resume {path}: {reason}")]
@@ -78,16 +61,5 @@ impl BundleDigest {
     pub fn hex(&self) -> String {
         use sha2::Digest;
         hex::encode(self.0.clone().finalize())
-    }
-}
-
-impl From<crate::lines::LineError> for BundleError {
-    fn from(e: crate::lines::LineError) -> Self {
-        match e {
-            crate::lines::LineError::Io { line, source } => BundleError::Io { line, source },
-            crate::lines::LineError::TooLong { line, max } => {
-                BundleError::LineTooLong { line, max }
-            }
-        }
     }
 }

@@ -6,7 +6,12 @@
 //! are read): a verifier must not silently ignore, or pick among, things a reader might take as
 //! attested.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
+
+use crate::model::{Chain, Network, UnknownName};
 
 /// The `format` value of a bundle header.
 pub const BUNDLE_FORMAT: &str = "porsign-bundle";
@@ -30,35 +35,19 @@ pub struct Header {
     pub tool: String,
 }
 
-/// The chain an entry's address lives on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Chain {
-    Bitcoin,
-    Ethereum,
-}
-
-impl Chain {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Chain::Bitcoin => "bitcoin",
-            Chain::Ethereum => "ethereum",
-        }
-    }
-}
-
 /// One reserve address and the proof that its key signed the challenge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// Position of the entry, from 0, in file order.
     pub index: u64,
     pub chain: Chain,
-    /// `mainnet`, `testnet`, `signet` or `regtest` (Bitcoin); `mainnet` (Ethereum).
-    pub network: String,
+    /// `mainnet`, `testnet`, `signet` or `regtest` (Bitcoin); `mainnet` (Ethereum). An unknown
+    /// name is kept as written: it fails this entry, not the file.
+    pub network: Named<Network>,
     pub address: String,
-    /// Kept as text so that an unknown scheme is reported as a failure of this entry rather than
-    /// making the whole file unreadable.
-    pub scheme: String,
+    /// An unknown scheme is kept as written, so that it is reported as a failure of this entry
+    /// rather than making the whole file unreadable.
+    pub scheme: Named<Scheme>,
     /// One signature for single-key schemes; one per signing cosigner for multisig.
     pub signatures: Vec<String>,
     /// Public key (hex) the signature must come from, where the scheme checks it.
@@ -99,8 +88,76 @@ pub enum Line {
     Footer(Footer),
 }
 
+/// A name read from a file: one this build knows, or the text as written. A bundle entry that
+/// names a scheme or network this build does not know is a failure of that entry, reported with
+/// its text, and must not make the whole file unreadable; the text also goes back out unchanged
+/// (reports, merged bundles).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Named<T> {
+    Known(T),
+    Unknown(String),
+}
+
+impl<T: Copy> Named<T> {
+    /// The known value, if the name is one.
+    pub fn known(&self) -> Option<T> {
+        match self {
+            Named::Known(value) => Some(*value),
+            Named::Unknown(_) => None,
+        }
+    }
+}
+
+impl<T> From<T> for Named<T> {
+    fn from(value: T) -> Self {
+        Named::Known(value)
+    }
+}
+
+impl<T: PartialEq> PartialEq<T> for Named<T> {
+    fn eq(&self, other: &T) -> bool {
+        matches!(self, Named::Known(value) if value == other)
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Named<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Named::Known(value) => value.fmt(f),
+            Named::Unknown(text) => f.write_str(text),
+        }
+    }
+}
+
+impl<T: fmt::Display> Serialize for Named<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de, T: FromStr> Deserialize<'de> for Named<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text<T>(std::marker::PhantomData<T>);
+        impl<T: FromStr> serde::de::Visitor<'_> for Text<T> {
+            type Value = Named<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                // What serde says for a `String` field: the messages stay those of the text
+                // fields these once were.
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Named<T>, E> {
+                Ok(text
+                    .parse()
+                    .map_or_else(|_| Named::Unknown(text.to_owned()), Named::Known))
+            }
+        }
+        deserializer.deserialize_str(Text(std::marker::PhantomData))
+    }
+}
+
 /// The signature schemes an entry may name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Scheme {
     /// BIP-137 / `signmessage` with a single key (any single-key address type of the key).
     Bip137,
@@ -133,10 +190,6 @@ impl Scheme {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Scheme> {
-        Scheme::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// The chain a scheme's signatures belong to.
     pub fn chain(self) -> Chain {
         match self {
@@ -146,9 +199,16 @@ impl Scheme {
     }
 }
 
-impl std::fmt::Display for Scheme {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Scheme {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        UnknownName::find("scheme", &Scheme::ALL, Scheme::as_str, s)
     }
 }
 
@@ -169,4 +229,32 @@ pub fn encode_line(line: &Line) -> String {
     ordered.insert("type".into(), serde_json::Value::String(kind.into()));
     ordered.extend(std::mem::take(value));
     serde_json::to_string(&serde_json::Value::Object(ordered)).expect("JSON values serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_names_have_one_spelling() {
+        crate::model::assert_one_spelling(&Scheme::ALL);
+    }
+
+    #[test]
+    fn an_unknown_name_is_kept_as_written() {
+        let known: Named<Scheme> = serde_json::from_str("\"bip322\"").unwrap();
+        assert_eq!(known, Named::Known(Scheme::Bip322));
+        let unknown: Named<Scheme> = serde_json::from_str("\"bip\\u001b999\"").unwrap();
+        assert_eq!(unknown, Named::Unknown("bip\u{1b}999".into()));
+        assert_eq!(
+            serde_json::to_string(&unknown).unwrap(),
+            "\"bip\\u001b999\""
+        );
+        assert_eq!(unknown.to_string(), "bip\u{1b}999");
+        let err = serde_json::from_str::<Named<Network>>("5").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            serde_json::from_str::<String>("5").unwrap_err().to_string()
+        );
+    }
 }

@@ -4,9 +4,10 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::model::{Chain, Entry, Footer, Header, Line};
+use super::model::{Entry, Footer, Header, Line, Named, Scheme};
 use super::BundleError;
-use crate::lines::CappedLines;
+use crate::lines::{CappedLines, FileError};
+use crate::model::{Chain, Network};
 
 /// Longest line accepted. An entry with a 15-of-15 multisig script and its signatures is a few
 /// KiB; anything far larger is not a bundle line and must not be buffered without bound.
@@ -29,6 +30,17 @@ pub struct LineReader<R> {
     buf: Vec<u8>,
 }
 
+impl LineReader<std::io::BufReader<std::fs::File>> {
+    /// Opens the bundle file at `path` for reading.
+    pub fn open(path: &std::path::Path) -> Result<Self, BundleError> {
+        let file = std::fs::File::open(path).map_err(|source| FileError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(LineReader::new(std::io::BufReader::new(file)))
+    }
+}
+
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R) -> Self {
         LineReader {
@@ -48,7 +60,7 @@ impl<R: BufRead> LineReader<R> {
 
     fn finish(&mut self, line: u64, complete: bool) -> Result<RawLine, BundleError> {
         let text = String::from_utf8(std::mem::take(&mut self.buf))
-            .map_err(|_| BundleError::NotUtf8 { line })?;
+            .map_err(|_| FileError::NotUtf8 { line })?;
         Ok(RawLine {
             number: line,
             text,
@@ -88,11 +100,11 @@ struct LineFields {
     #[serde(default, deserialize_with = "present")]
     chain: Option<Chain>,
     #[serde(default, deserialize_with = "present")]
-    network: Option<String>,
+    network: Option<Named<Network>>,
     #[serde(default, deserialize_with = "present")]
     address: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    scheme: Option<String>,
+    scheme: Option<Named<Scheme>>,
     #[serde(default, deserialize_with = "present")]
     signatures: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
@@ -344,7 +356,7 @@ mod tests {
         let mut r = LineReader::new(&data[..]);
         assert!(matches!(
             r.next_line(),
-            Err(BundleError::LineTooLong { line: 1, .. })
+            Err(BundleError::File(FileError::LineTooLong { line: 1, .. }))
         ));
     }
 

@@ -6,12 +6,14 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::model::{encode_line, Chain, Entry, Footer, Header, Line};
+use super::model::{encode_line, Entry, Footer, Header, Line, Named};
 use super::reader::{decode_line, LineReader};
 use super::{BundleDigest, BundleError, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::lines::FileError;
+use crate::model::{Chain, Network};
 
 /// The key under which an address counts as done: chain, network and the address as written.
-pub type AddressKey = (Chain, String, String);
+pub type AddressKey = (Chain, Named<Network>, String);
 
 /// What a resumed file already holds.
 #[derive(Debug)]
@@ -61,10 +63,10 @@ impl BundleWriter {
                         path: shown.clone(),
                     }
                 } else {
-                    BundleError::Open {
+                    BundleError::File(FileError::Open {
                         path: shown.clone(),
                         source,
-                    }
+                    })
                 }
             })?;
         let mut writer = BundleWriter {
@@ -99,7 +101,7 @@ impl BundleWriter {
             .read(true)
             .write(true)
             .open(path)
-            .map_err(|source| BundleError::Open {
+            .map_err(|source| FileError::Open {
                 path: shown.clone(),
                 source,
             })?;
@@ -149,7 +151,7 @@ impl BundleWriter {
         }
         drop(reader);
         let header = header.ok_or(BundleError::Empty)?;
-        let write_err = |source| BundleError::Write {
+        let write_err = |source| FileError::Write {
             path: shown.clone(),
             source,
         };
@@ -176,9 +178,9 @@ impl BundleWriter {
     }
 
     /// Whether an address is already in the bundle.
-    pub fn contains(&self, chain: Chain, network: &str, address: &str) -> bool {
+    pub fn contains(&self, chain: Chain, network: Network, address: &str) -> bool {
         self.done
-            .contains(&(chain, network.to_owned(), address.to_owned()))
+            .contains(&(chain, Named::Known(network), address.to_owned()))
     }
 
     /// Number of entries written so far.
@@ -219,7 +221,7 @@ impl BundleWriter {
         self.file
             .flush()
             .and_then(|()| self.file.get_ref().sync_all())
-            .map_err(|source| BundleError::Write { path, source })?;
+            .map_err(|source| FileError::Write { path, source })?;
         Ok(footer)
     }
 
@@ -238,9 +240,12 @@ impl BundleWriter {
         } else {
             result
         };
-        result.map_err(|source| BundleError::Write {
-            path: self.path.display().to_string(),
-            source,
+        result.map_err(|source| {
+            FileError::Write {
+                path: self.path.display().to_string(),
+                source,
+            }
+            .into()
         })
     }
 }

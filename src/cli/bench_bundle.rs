@@ -12,8 +12,9 @@ use serde::Serialize;
 use super::bench_cmd::BenchBundleArgs;
 use super::output::Output;
 use super::{CliError, Exit};
-use crate::bundle::{verify_bundle, BundleWriter, Chain, Entry, Header, VerifyOptions};
+use crate::bundle::{verify_bundle, BundleWriter, Entry, Header, Scheme, VerifyOptions};
 use crate::emulator::keys::SoftwareSigner;
+use crate::model::{Chain, Network};
 use crate::okx::bench::{peak_rss_kib, recover_ns, reset_peak_rss};
 
 const MESSAGE: &str = "porsign bench challenge";
@@ -67,12 +68,12 @@ fn entry(signer: &SoftwareSigner, i: u32) -> Result<Entry, CliError> {
     Ok(Entry {
         index: 0,
         chain,
-        network: "mainnet".into(),
+        network: Network::Mainnet.into(),
         address,
         scheme: if chain == Chain::Bitcoin {
-            "bip137"
+            Scheme::Bip137
         } else {
-            "eip191"
+            Scheme::Eip191
         }
         .into(),
         signatures: vec![signature],

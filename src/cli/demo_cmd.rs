@@ -89,11 +89,9 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
         cosigner_keys.push(format!("[{}/48'/0'/0'/2']{xpub}/0/0", hex::encode(fpr)));
     }
     let descriptor = format!("wsh(sortedmulti(2,{}))", cosigner_keys.join(","));
-    let multisig_address = crate::sign::reserves::descriptor_address(
-        &descriptor,
-        crate::scheme::BitcoinNetwork::Mainnet,
-    )
-    .map_err(fail)?;
+    let multisig_address =
+        crate::sign::reserves::descriptor_address(&descriptor, crate::model::Network::Mainnet)
+            .map_err(fail)?;
 
     let mut rows: Vec<String> =
         vec!["chain,network,address,path,descriptor,amount,fingerprint".into()];

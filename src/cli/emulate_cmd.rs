@@ -123,10 +123,7 @@ pub fn run(_out: &Output, args: EmulateArgs) -> Result<Exit, CliError> {
         (args.api_port != 0).then_some(api_addr.as_str()),
     )
     .map_err(|e| CliError::new(Exit::Input, &e))?;
-    handle
-        .emulator()
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    crate::sync::lock(&handle.emulator())
         .set_button_timeout(Duration::from_secs(args.button_timeout_secs));
     let fingerprint = hex::encode(handle.fingerprint());
     // Everything goes to stderr: the emulator produces no results, only a running service.

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::output::Output;
 use super::{CliError, Exit};
+use crate::lines::FileError;
 use crate::okx::{self, OkxError, Report, RowEvent, VerifyOptions};
 
 /// `porsign import …`
@@ -54,7 +55,7 @@ struct VerifyDoc<'a> {
 
 fn input_error(file: &str, e: &OkxError) -> CliError {
     let mut err = CliError::new(Exit::Input, e);
-    if !matches!(e, OkxError::Open { .. }) {
+    if !matches!(e, OkxError::File(FileError::Open { .. })) {
         err.message = format!("{file}: {}", err.message);
     }
     err

@@ -8,10 +8,9 @@ use serde::Serialize;
 use super::output::Output;
 use super::{CliError, Exit};
 use crate::app::DeviceError;
-use crate::bundle::Chain;
 use crate::challenge::Challenge;
 use crate::device::{DeviceSpec, Recorder, Transport, TransportError};
-use crate::scheme::BitcoinNetwork;
+use crate::model::{Chain, Network};
 use crate::sign::{self, progress, SignError, SignSummary};
 
 #[derive(Debug, clap::Args)]
@@ -31,7 +30,7 @@ pub struct SignArgs {
     pub range: Option<(u32, u32)>,
     /// Network of --descriptor addresses.
     #[arg(long, default_value = "mainnet", value_parser = parse_network)]
-    pub network: BitcoinNetwork,
+    pub network: Network,
     /// The bundle to write; an unfinished one with the same challenge is resumed.
     #[arg(long, short)]
     pub output: PathBuf,
@@ -60,8 +59,8 @@ fn parse_range(s: &str) -> Result<(u32, u32), String> {
     Ok((a, b))
 }
 
-fn parse_network(s: &str) -> Result<BitcoinNetwork, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+fn parse_network(s: &str) -> Result<Network, String> {
+    s.parse()
         .map_err(|_| format!("{s:?} is not mainnet, testnet, signet or regtest"))
 }
 
@@ -75,7 +74,7 @@ struct SignDoc {
     finished: bool,
     /// Multisig entries below their threshold (a cosigner's share): merge before verifying.
     needs_merge: u64,
-    left_for_other_apps_or_devices: Vec<(String, u64)>,
+    left_for_other_apps_or_devices: Vec<(Chain, u64)>,
 }
 
 pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
@@ -126,9 +125,8 @@ pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
     let timeout = Duration::from_secs(args.timeout);
     let mut transports: Vec<Box<dyn Transport + Send>> = Vec::new();
     for spec in &specs {
-        let t = spec
-            .open(timeout)
-            .map_err(|e| transport_error(&e, &spec.to_string()))?;
+        let t =
+            crate::app::open(spec, timeout).map_err(|e| transport_error(&e, &spec.to_string()))?;
         transports.push(match &args.record {
             Some(path) => Box::new(Recorder::new(t, path, &format!("porsign sign on {spec}"))),
             None => t,
@@ -230,11 +228,7 @@ fn report(
             entries: s.entries,
             finished: s.finished,
             needs_merge: partial.len() as u64,
-            left_for_other_apps_or_devices: s
-                .left_for_others
-                .iter()
-                .map(|(c, n)| (c.as_str().to_owned(), *n))
-                .collect(),
+            left_for_other_apps_or_devices: s.left_for_others.clone(),
         },
     );
 }

@@ -73,7 +73,7 @@ pub fn run(out: &Output, args: VerifyArgs) -> Result<Exit, CliError> {
     let file = std::fs::File::open(&args.bundle).map_err(|source| {
         CliError::new(
             Exit::Input,
-            &bundle::BundleError::Open {
+            &crate::lines::FileError::Open {
                 path: shown.clone(),
                 source,
             },

@@ -60,32 +60,12 @@ impl HidTransport {
     }
 }
 
-impl HidTransport {
-    /// Opens the Ledger whose Bitcoin app reports `fingerprint` as its master fingerprint. Each
-    /// device is asked in turn; one without the Bitcoin app open cannot answer and is passed
-    /// over.
-    pub fn open_by_fingerprint(
-        fingerprint: [u8; 4],
-        timeout: Duration,
-    ) -> Result<Self, TransportError> {
-        let count = list_devices()?.len();
-        for index in 0..count {
-            let Ok(mut device) = HidTransport::open(index, timeout) else {
-                continue;
-            };
-            let command = firmware_msgs::btc::exchange::get_master_fingerprint().first_command();
-            let Ok(reply) = device.exchange(&command.encode()) else {
-                continue;
-            };
-            let (data, status) = super::split_status(&reply)?;
-            if status == 0x9000 && data == fingerprint {
-                return Ok(device);
-            }
-        }
-        Err(TransportError::NoDeviceWithFingerprint(hex::encode(
-            fingerprint,
-        )))
-    }
+/// Every Ledger on USB, in [`list_devices`] order, each opened only when the iteration reaches
+/// it (and closed when dropped), so that a search asks one device at a time. One that cannot be
+/// opened is passed over.
+pub fn open_each(timeout: Duration) -> Result<impl Iterator<Item = HidTransport>, TransportError> {
+    let count = list_devices()?.len();
+    Ok((0..count).filter_map(move |index| HidTransport::open(index, timeout).ok()))
 }
 
 impl Transport for HidTransport {

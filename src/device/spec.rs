@@ -3,13 +3,13 @@
 //! LEDGER_PROXY_PORT, else 127.0.0.1:9999), `speculos:<host>:<port>`, or `replay:<transcript>`
 //! (answers from a recorded transcript and fails on any byte that differs). There is no silent
 //! fallback from one kind to another: the device used is the one named.
+//!
+//! Opening a spec is the app layer's (`app::open`): finding the device of `hid:fpr=` takes a
+//! Bitcoin app command, which a transport does not send.
 
 use std::str::FromStr;
-use std::time::Duration;
 
-use super::hid::HidTransport;
 use super::speculos::{SpeculosTransport, DEFAULT_PORT};
-use super::{Transport, TransportError};
 
 /// A device named on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,20 +65,6 @@ impl std::fmt::Display for DeviceSpec {
             DeviceSpec::Speculos { addr } => write!(f, "speculos:{addr}"),
             DeviceSpec::Replay { path } => write!(f, "replay:{}", path.display()),
         }
-    }
-}
-
-impl DeviceSpec {
-    /// Opens the device. `timeout` bounds every wait for a reply (a person confirming).
-    pub fn open(&self, timeout: Duration) -> Result<Box<dyn Transport + Send>, TransportError> {
-        Ok(match self {
-            DeviceSpec::Hid { index } => Box::new(HidTransport::open(*index, timeout)?),
-            DeviceSpec::HidFingerprint { fingerprint } => {
-                Box::new(HidTransport::open_by_fingerprint(*fingerprint, timeout)?)
-            }
-            DeviceSpec::Speculos { addr } => Box::new(SpeculosTransport::connect(addr, timeout)?),
-            DeviceSpec::Replay { path } => Box::new(super::ReplayTransport::from_file(path)?),
-        })
     }
 }
 

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::ui::Ui;
 use super::{Emulator, EmulatorConfig, EmulatorError, Reply};
+use crate::sync::lock;
 
 /// Largest APDU frame accepted; a short APDU is at most 260 bytes.
 const MAX_APDU_LEN: usize = 64 * 1024;
@@ -68,12 +69,6 @@ impl Drop for Tracked {
     fn drop(&mut self) {
         lock(&self.shared.connections).remove(&self.id);
     }
-}
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl ServerHandle {

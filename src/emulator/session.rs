@@ -10,7 +10,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use firmware_msgs::btc::client_command::device::{
@@ -20,6 +20,8 @@ use firmware_msgs::btc::client_command::ClientCommand;
 use firmware_msgs::btc::MapCommitment;
 use firmware_msgs::merkle::{self, Hash};
 use firmware_msgs::{ApduResponse, StatusWord};
+
+use crate::sync::lock;
 
 /// A handler's result: the reply data with `9000`, or the status word of a refusal.
 pub(crate) type Outcome = Result<Vec<u8>, StatusWord>;
@@ -31,12 +33,6 @@ type HandlerFuture = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 struct Mailbox {
     request: Option<Vec<u8>>,
     answer: Option<Vec<u8>>,
-}
-
-fn lock(mailbox: &Mutex<Mailbox>) -> MutexGuard<'_, Mailbox> {
-    mailbox
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The host side of the wire, as a handler sees it.

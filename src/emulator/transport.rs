@@ -43,9 +43,7 @@ impl InProcessTransport {
     }
 
     fn lock(&self) -> MutexGuard<'_, Emulator> {
-        self.emulator
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock(&self.emulator)
     }
 }
 

@@ -122,10 +122,7 @@ impl Ui {
 
     fn lock(&self) -> MutexGuard<'_, UiState> {
         // A panic elsewhere cannot leave this state inconsistent: keep serving it.
-        self.shared
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock(&self.shared.0)
     }
 
     /// The screen shown now.

@@ -9,7 +9,7 @@ use std::io::BufRead;
 
 use super::amount::Amount;
 use super::OkxError;
-use crate::lines::CappedLines;
+use crate::lines::{CappedLines, FileError};
 
 /// Longest accepted line. OKX rows are a few hundred bytes; a longer line is not an OKX row,
 /// and the cap keeps memory bounded on hostile input.
@@ -51,7 +51,7 @@ impl<R: BufRead> LineReader<R> {
         let Some(n) = self.read_into(&mut buf)? else {
             return Ok(None);
         };
-        let text = String::from_utf8(buf).map_err(|_| OkxError::NotUtf8 { line: n })?;
+        let text = String::from_utf8(buf).map_err(|_| FileError::NotUtf8 { line: n })?;
         Ok(Some((n, text)))
     }
 }

@@ -22,6 +22,7 @@ use super::summary::{self, RowClass, Tally};
 use super::verify::{MessageRule, Proof, Verifier};
 use super::OkxError;
 use crate::address_key::AddressKey;
+use crate::lines::FileError;
 
 /// How to verify.
 #[derive(Clone, Debug)]
@@ -141,7 +142,7 @@ fn fill_batch<R: BufRead>(
                 .iter()
                 .find(|(_, s, end)| *s <= at && at <= *end)
                 .map_or(reader.line(), |(n, _, _)| *n);
-            return Err(OkxError::NotUtf8 { line });
+            return Err(FileError::NotUtf8 { line }.into());
         }
     };
     Ok(())

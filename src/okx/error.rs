@@ -2,6 +2,7 @@
 //! [`RowFailure`] when one row does not verify (exit 1).
 
 use super::address::AddressError;
+use crate::lines::FileError;
 use crate::scheme::okx::OkxSchemeError;
 use crate::scheme::SchemeError;
 
@@ -10,22 +11,9 @@ use crate::scheme::SchemeError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OkxError {
-    #[error("cannot open {path}")]
-    Open {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("line {line}: read error")]
-    Io {
-        line: u64,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("line {line}: longer than {max} bytes")]
-    LineTooLong { line: u64, max: usize },
-    #[error("line {line}: not UTF-8")]
-    NotUtf8 { line: u64 },
+    /// Opening, reading or writing a file failed.
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("the file is empty")]
     Empty,
     #[error("line {line}, column {column}: {reason}")]
@@ -43,23 +31,8 @@ pub enum OkxError {
         name: &'static str,
         reason: String,
     },
-    #[error("cannot write {path}")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("{path} already exists; choose another output")]
     Exists { path: String },
-}
-
-impl From<crate::lines::LineError> for OkxError {
-    fn from(e: crate::lines::LineError) -> Self {
-        match e {
-            crate::lines::LineError::Io { line, source } => OkxError::Io { line, source },
-            crate::lines::LineError::TooLong { line, max } => OkxError::LineTooLong { line, max },
-        }
-    }
 }
 
 /// Why one detail row failed. Messages are lowercase and name the column or the value at fault.

@@ -30,9 +30,10 @@ use super::driver::read_preamble;
 use super::outcome::{column_count_ok, row_input, row_key};
 use super::utxo::{self, UtxoAddress};
 use super::OkxError;
-use crate::bundle::model::{Chain, Entry, Header, Scheme};
-use crate::bundle::verify::duplicate_key;
+use crate::bundle::model::{Entry, Header, Scheme};
 use crate::bundle::{BundleError, BundleWriter, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::lines::FileError;
+use crate::model::{duplicate_key, Chain, Network};
 
 /// Import settings.
 #[derive(Clone, Debug)]
@@ -157,9 +158,9 @@ fn entry(
     Entry {
         index: 0,
         chain,
-        network: "mainnet".to_owned(),
+        network: Network::Mainnet.into(),
         address: address.to_owned(),
-        scheme: scheme.as_str().to_owned(),
+        scheme: scheme.into(),
         signatures,
         pubkey: None,
         script,
@@ -186,10 +187,10 @@ pub fn import_okx<R: BufRead>(
         BundleError::Exists { .. } => OkxError::Exists {
             path: shown.clone(),
         },
-        other => OkxError::Write {
+        other => OkxError::File(FileError::Write {
             path: shown.clone(),
             source: std::io::Error::other(other.to_string()),
-        },
+        }),
     };
     let mut report = ImportReport::default();
     let mut out: Option<BundleWriter> = None;
@@ -209,7 +210,7 @@ pub fn import_okx<R: BufRead>(
         let Some(n) = reader.read_into(&mut buf)? else {
             break;
         };
-        let line = std::str::from_utf8(&buf).map_err(|_| OkxError::NotUtf8 { line: n })?;
+        let line = std::str::from_utf8(&buf).map_err(|_| FileError::NotUtf8 { line: n })?;
         if line.trim().is_empty() {
             continue;
         }

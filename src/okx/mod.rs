@@ -43,6 +43,8 @@ pub use verify::{MessageRule, Proof, RowInput, Verifier};
 use std::io::Read;
 use std::path::Path;
 
+use crate::lines::FileError;
+
 /// The kinds of file `porsign verify` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileFormat {
@@ -71,7 +73,7 @@ pub fn sniff(head: &[u8]) -> Option<FileFormat> {
 /// Reads the first bytes of a file and sniffs its format.
 pub fn detect_file(path: &Path) -> Result<Option<FileFormat>, OkxError> {
     let shown = path.display().to_string();
-    let mut f = std::fs::File::open(path).map_err(|source| OkxError::Open {
+    let mut f = std::fs::File::open(path).map_err(|source| FileError::Open {
         path: shown.clone(),
         source,
     })?;
@@ -80,7 +82,7 @@ pub fn detect_file(path: &Path) -> Result<Option<FileFormat>, OkxError> {
     while n < head.len() {
         let got = f
             .read(head.get_mut(n..).unwrap_or_default())
-            .map_err(|source| OkxError::Io { line: 1, source })?;
+            .map_err(|source| FileError::Read { line: 1, source })?;
         if got == 0 {
             break;
         }
@@ -91,7 +93,7 @@ pub fn detect_file(path: &Path) -> Result<Option<FileFormat>, OkxError> {
 
 /// Opens an OKX file for [`verify_stream`], with a large read buffer.
 pub fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>, OkxError> {
-    let f = std::fs::File::open(path).map_err(|source| OkxError::Open {
+    let f = std::fs::File::open(path).map_err(|source| FileError::Open {
         path: path.display().to_string(),
         source,
     })?;

@@ -8,44 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha3::{Digest, Keccak256};
 
 use super::SchemeError;
-
-/// The Bitcoin network an address must belong to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BitcoinNetwork {
-    Mainnet,
-    Testnet,
-    Signet,
-    Regtest,
-}
-
-impl BitcoinNetwork {
-    /// The matching `bitcoin` crate network (testnet is testnet3).
-    pub fn to_bitcoin(self) -> bitcoin::Network {
-        match self {
-            BitcoinNetwork::Mainnet => bitcoin::Network::Bitcoin,
-            BitcoinNetwork::Testnet => bitcoin::Network::Testnet,
-            BitcoinNetwork::Signet => bitcoin::Network::Signet,
-            BitcoinNetwork::Regtest => bitcoin::Network::Regtest,
-        }
-    }
-
-    const ALL: [BitcoinNetwork; 4] = [
-        BitcoinNetwork::Mainnet,
-        BitcoinNetwork::Testnet,
-        BitcoinNetwork::Signet,
-        BitcoinNetwork::Regtest,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            BitcoinNetwork::Mainnet => "mainnet",
-            BitcoinNetwork::Testnet => "testnet",
-            BitcoinNetwork::Signet => "signet",
-            BitcoinNetwork::Regtest => "regtest",
-        }
-    }
-}
+use crate::model::Network;
 
 /// The single-key address encodings a recovered public key can be checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,6 +20,19 @@ pub enum SingleKeyType {
     P2wpkh,
     /// Listed for completeness: BIP-137 never returns it (a P2TR address is proven by BIP-322).
     P2tr,
+}
+
+impl fmt::Display for SingleKeyType {
+    /// The name reports use (`p2wpkh`, `p2pkh-compressed`...), as serde writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SingleKeyType::P2pkhCompressed => "p2pkh-compressed",
+            SingleKeyType::P2pkhUncompressed => "p2pkh-uncompressed",
+            SingleKeyType::P2shP2wpkh => "p2sh-p2wpkh",
+            SingleKeyType::P2wpkh => "p2wpkh",
+            SingleKeyType::P2tr => "p2tr",
+        })
+    }
 }
 
 impl SingleKeyType {
@@ -166,10 +142,7 @@ impl fmt::Display for EthAddress {
 ///
 /// Base58 addresses are shared by testnet, signet and regtest; bech32 ones are `tb1` for testnet
 /// and signet and `bcrt1` for regtest, so a `tb1` address fails for regtest.
-pub fn parse_btc_address(
-    s: &str,
-    network: BitcoinNetwork,
-) -> Result<bitcoin::Address, SchemeError> {
+pub fn parse_btc_address(s: &str, network: Network) -> Result<bitcoin::Address, SchemeError> {
     let unchecked = match bitcoin::Address::<NetworkUnchecked>::from_str(s) {
         Ok(a) => a,
         Err(e) => return Err(classify_parse_error(s, e)),
@@ -177,10 +150,10 @@ pub fn parse_btc_address(
     if unchecked.is_valid_for_network(network.to_bitcoin()) {
         return Ok(unchecked.assume_checked());
     }
-    let found: Vec<&str> = BitcoinNetwork::ALL
+    let found: Vec<&str> = Network::ALL
         .iter()
         .filter(|n| unchecked.is_valid_for_network(n.to_bitcoin()))
-        .map(|n| n.name())
+        .map(|n| n.as_str())
         .collect();
     Err(SchemeError::WrongNetwork {
         address: s.to_owned(),
@@ -194,9 +167,15 @@ pub fn parse_btc_address(
 /// with `bech32` to see why it failed.
 fn classify_parse_error(s: &str, e: bitcoin::address::ParseError) -> SchemeError {
     use bitcoin::bech32::primitives::decode::UncheckedHrpstring;
-    use bitcoin::bech32::{Bech32, Bech32m};
+    use bitcoin::bech32::{hrp, Bech32, Bech32m};
     let lower = s.to_ascii_lowercase();
-    let looks_bech32 = ["bc1", "tb1", "bcrt1"].iter().any(|p| lower.starts_with(p));
+    // The human-readable parts of Bitcoin's networks are the bech32 crate's (`bc`, `tb`, `bcrt`),
+    // followed by the separator `1`.
+    let looks_bech32 = [hrp::BC, hrp::TB, hrp::BCRT].iter().any(|h| {
+        lower
+            .strip_prefix(h.as_str())
+            .is_some_and(|rest| rest.starts_with('1'))
+    });
     if looks_bech32 {
         // Well-formed characters and separator, but neither bech32 nor bech32m checksum holds.
         if let Ok(unchecked) = UncheckedHrpstring::new(s) {
@@ -240,6 +219,15 @@ fn classify_parse_error(s: &str, e: bitcoin::address::ParseError) -> SchemeError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn single_key_type_names_agree_with_serde() {
+        use SingleKeyType::*;
+        for kind in [P2pkhCompressed, P2pkhUncompressed, P2shP2wpkh, P2wpkh, P2tr] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{kind}\""));
+        }
+    }
 
     #[test]
     fn eip55_roundtrip_and_case_rules() {

@@ -1,6 +1,6 @@
 //! Errors of the signature-scheme layer.
 
-use super::BitcoinNetwork;
+use crate::model::Network;
 
 /// Why a signature, address or binding did not verify.
 ///
@@ -24,7 +24,7 @@ pub enum SchemeError {
     #[error("bitcoin address {address:?} is not a {expected:?} address (it belongs to {found})")]
     WrongNetwork {
         address: String,
-        expected: BitcoinNetwork,
+        expected: Network,
         found: String,
     },
     /// Not `0x` followed by 40 hex digits.

@@ -13,7 +13,7 @@ pub mod okx;
 pub mod script;
 pub mod signed_message;
 
-pub use address::{parse_btc_address, BitcoinNetwork, EthAddress, SingleKeyType};
+pub use address::{parse_btc_address, EthAddress, SingleKeyType};
 pub use bip137::Bip137Match;
 pub use bip322::{Bip322Proof, Bip322Variant};
 pub use error::SchemeError;

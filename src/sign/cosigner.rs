@@ -6,14 +6,14 @@
 use std::collections::HashMap;
 
 use super::multisig::MultisigRow;
-use super::prove::{b64, device_err, entry_for, host_check};
+use super::outcome::{b64, device_err, entry_for, host_check};
 use super::reserves::{Multisig, Reserve};
 use super::{paths, SignError};
 use crate::app::btc;
-use crate::bundle::verify::canonical_address;
-use crate::bundle::{Chain, Entry, Scheme};
+use crate::bundle::{Entry, Scheme};
 use crate::device::Transport;
-use crate::scheme::{self, BitcoinNetwork};
+use crate::model::{canonical_address, Chain, Network};
+use crate::scheme;
 
 /// Registers the row's policy on the device (once per policy and session) and asks the app for
 /// the address; refuses if it is not the listed one.
@@ -28,7 +28,7 @@ pub(super) fn check_registered_address(
         Some(hmac) => *hmac,
         None => {
             let wallet =
-                btc::register_wallet(transport, policy).map_err(|e| device_err(reserve, e))?;
+                btc::register_multisig(transport, policy).map_err(|e| device_err(reserve, e))?;
             if wallet.wallet_id != policy.id() {
                 return Err(host_check(
                     reserve,
@@ -40,8 +40,7 @@ pub(super) fn check_registered_address(
         }
     };
     let from_device =
-        btc::registered_wallet_address(transport, policy, &hmac, row.change, row.index)
-            .map_err(|e| device_err(reserve, e))?;
+        btc::multisig_address(transport, policy, &hmac).map_err(|e| device_err(reserve, e))?;
     if canonical_address(Chain::Bitcoin, &from_device)
         == canonical_address(Chain::Bitcoin, &reserve.address)
     {
@@ -51,8 +50,8 @@ pub(super) fn check_registered_address(
             line: reserve.line,
             address: reserve.address.clone(),
             from_device,
-            change: u8::from(row.change),
-            index: row.index,
+            change: u8::from(policy.change),
+            index: policy.index,
         })
     }
 }
@@ -63,7 +62,7 @@ pub(super) fn preflight(
     reserve: &Reserve,
     row: &MultisigRow,
     fingerprint: [u8; 4],
-    network: BitcoinNetwork,
+    network: Network,
 ) -> Result<(), SignError> {
     for key in row.keys_of(fingerprint) {
         paths::check_bitcoin_key(&key.path, network).map_err(|rule| SignError::Reserve {

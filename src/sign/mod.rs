@@ -6,6 +6,7 @@
 
 mod cosigner;
 pub mod multisig;
+mod outcome;
 pub mod paths;
 pub mod progress;
 pub mod prove;
@@ -16,9 +17,11 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use crate::app::DeviceError;
-use crate::bundle::{BundleError, BundleWriter, Chain, Header, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::bundle::{BundleError, BundleWriter, Header, BUNDLE_FORMAT, BUNDLE_VERSION};
 use crate::challenge::Challenge;
 use crate::device::Transport;
+use crate::model::{Chain, Network};
+use crate::sync::{into_inner, lock};
 
 pub use progress::Progress;
 pub use prove::Session;
@@ -168,11 +171,11 @@ pub fn sign_all(
     let message = challenge.message.as_bytes();
     let already_done = reserves
         .iter()
-        .filter(|r| writer.contains(r.chain, &r.network, &r.address))
+        .filter(|r| writer.contains(r.chain, r.network, &r.address))
         .count() as u64;
     let pending: Vec<&Reserve> = reserves
         .iter()
-        .filter(|r| !writer.contains(r.chain, &r.network, &r.address))
+        .filter(|r| !writer.contains(r.chain, r.network, &r.address))
         .collect();
     let signable: Vec<&Reserve> = pending
         .iter()
@@ -188,9 +191,9 @@ pub fn sign_all(
         if !owed.is_empty() {
             let mut needed: Vec<(&'static str, u64)> = Vec::new();
             for row in &owed {
-                let app = match (row.chain, row.network.as_str()) {
+                let app = match (row.chain, row.network) {
                     (Chain::Ethereum, _) => "Ethereum",
-                    (Chain::Bitcoin, "mainnet") => "Bitcoin",
+                    (Chain::Bitcoin, Network::Mainnet) => "Bitcoin",
                     (Chain::Bitcoin, _) => "Bitcoin Test",
                 };
                 match needed.iter_mut().find(|(a, _)| *a == app) {
@@ -263,7 +266,7 @@ pub fn sign_all(
             });
         }
     });
-    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    if let Some(e) = into_inner(failed) {
         progress.finish();
         return Err(e);
     }
@@ -272,8 +275,8 @@ pub fn sign_all(
     // cosigner fails, the shares already approved on the others are written before the run
     // stops: an approval is never thrown away (the entry then carries fewer signatures, and a
     // merge with the missing cosigner's own bundle completes it).
-    let mut writer = writer.into_inner().unwrap_or_else(|p| p.into_inner());
-    let mut signed = signed.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut writer = into_inner(writer);
+    let mut signed = into_inner(signed);
     for reserve in signable
         .iter()
         .filter(|r| matches!(r.key, KeySource::Multisig(_)))
@@ -319,7 +322,7 @@ pub fn sign_all(
 
     let left: Vec<&Reserve> = reserves
         .iter()
-        .filter(|r| !writer.contains(r.chain, &r.network, &r.address))
+        .filter(|r| !writer.contains(r.chain, r.network, &r.address))
         .filter(|r| !sessions.iter().any(|s| s.can_sign(r)))
         .filter(|r| belongs_to_this_bundle(r, sessions))
         .collect();
@@ -377,27 +380,19 @@ pub struct PartialMultisig {
 pub fn partial_multisig_entries(path: &Path) -> Result<Vec<PartialMultisig>, SignError> {
     use crate::bundle::reader::{decode_line, LineReader};
     use crate::bundle::{Line, Scheme};
-    let file = std::fs::File::open(path).map_err(|e| {
-        SignError::Bundle(BundleError::Open {
-            path: path.display().to_string(),
-            source: e,
-        })
-    })?;
-    let mut lines = LineReader::new(std::io::BufReader::new(file));
+    let mut lines = LineReader::open(path)?;
     let mut partial = Vec::new();
     while let Some(raw) = lines.next_line()? {
         let Ok(Line::Entry(entry)) = decode_line(raw.number, &raw.text) else {
             continue;
         };
-        if entry.scheme != Scheme::Bip137Multisig.as_str() {
+        if entry.scheme != Scheme::Bip137Multisig {
             continue;
         }
         let Some(descriptor) = &entry.descriptor else {
             continue;
         };
-        let Ok(network) = serde_json::from_value::<crate::scheme::BitcoinNetwork>(
-            serde_json::Value::String(entry.network.clone()),
-        ) else {
+        let Some(network) = entry.network.known() else {
             continue;
         };
         let Ok(row) = multisig::parse_multisig(descriptor, network) else {
@@ -412,10 +407,6 @@ pub fn partial_multisig_entries(path: &Path) -> Result<Vec<PartialMultisig>, Sig
         }
     }
     Ok(partial)
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Opens a session on each transport, checking the app.

@@ -1,57 +1,20 @@
-//! Multisig rows: the descriptor as the Bitcoin app's wallet policy, built with miniscript (the
-//! key-origin list and the `@i/**` template), its registration and address check on the device,
-//! and this device's cosigner signatures, each re-checked with the verifier's own rule.
+//! Multisig rows: the descriptor as the wallet policy the Bitcoin app registers (made by
+//! [`crate::app::btc::register`]), the script the verifier will check, and the cosigner keys a
+//! device signs with.
 //!
 //! A descriptor that cannot become a wallet policy the app registers is an error when the list
 //! is checked, never a reason to sign without the device deriving the address.
 
 use std::str::FromStr;
 
-use bitcoin::bip32::{ChildNumber, DerivationPath};
+use bitcoin::bip32::DerivationPath;
 use bitcoin::secp256k1::SECP256K1;
-use bitcoin::NetworkKind;
-use firmware_msgs::btc::{KeyInfo, WalletPolicy};
-use miniscript::descriptor::{Descriptor, DescriptorPublicKey, Wildcard};
-use miniscript::{translate_hash_fail, ForEachKey, TranslatePk, Translator};
+use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
+use miniscript::ForEachKey;
 
-use crate::bundle::verify::bitcoin_network;
+use crate::app::btc::{MultisigPolicy, PolicyError};
+use crate::model::Network;
 use crate::scheme::multisig::{parse_script, MultisigScript};
-use crate::scheme::BitcoinNetwork;
-
-/// The name under which porsign registers a multisig policy (shown on the device).
-pub const POLICY_NAME: &str = "porsign reserves";
-/// Most keys in a policy the Bitcoin app registers.
-pub const MAX_POLICY_KEYS: usize = 15;
-/// Longest descriptor template the app reads (`MAX_DESCRIPTOR_TEMPLATE_LENGTH`).
-pub const MAX_TEMPLATE_LEN: usize = 512;
-
-/// Why a multisig descriptor cannot be registered on the device as a wallet policy.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyError {
-    #[error("{0}")]
-    Descriptor(String),
-    #[error("has a wildcard; a reserves row needs one address")]
-    Wildcard,
-    #[error("is not a multisig (multi or sortedmulti inside sh, wsh or sh(wsh))")]
-    NotMultisig,
-    #[error("key {key} is not an extended key with its origin ([fingerprint/path]xpub/<change>/<index>): the Bitcoin app registers only such keys")]
-    KeyForm { key: String },
-    #[error("key {key} must end in /<change>/<index> with change 0 or 1 and no wildcard, as the app's @i/** placeholders derive it")]
-    KeySuffix { key: String },
-    #[error("keys derive at different positions ({first} and {other}); one wallet policy derives every key at the same change and index")]
-    MixedSuffix { first: String, other: String },
-    #[error("key {key} is for another network than the row's ({expected} keys needed)")]
-    KeyNetwork { key: String, expected: &'static str },
-    #[error("key {key} appears twice")]
-    RepeatedKey { key: String },
-    #[error("has {keys} keys; the Bitcoin app registers at most {MAX_POLICY_KEYS}")]
-    TooManyKeys { keys: usize },
-    #[error("its wallet policy template is {len} characters; the Bitcoin app reads at most {MAX_TEMPLATE_LEN}")]
-    TemplateTooLong { len: usize },
-    #[error("wallet policy: {0}")]
-    Policy(String),
-}
 
 /// One of the multisig's keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,11 +28,8 @@ pub struct CosignerKey {
 /// A multisig row ready for the device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MultisigRow {
-    /// What REGISTER_WALLET receives.
-    pub policy: WalletPolicy,
-    /// The address's position in the policy.
-    pub change: bool,
-    pub index: u32,
+    /// What REGISTER_WALLET receives, and the address's position in it.
+    pub policy: MultisigPolicy,
     /// The witness or redeem script, parsed by the verifier's parser.
     pub script: MultisigScript,
     /// Every key, in policy order.
@@ -86,138 +46,14 @@ impl MultisigRow {
     }
 }
 
-/// Translates each key to its `@i/**` placeholder.
-struct Placeholders<'a>(&'a [DescriptorPublicKey]);
-
-impl Translator<DescriptorPublicKey, String, PolicyError> for Placeholders<'_> {
-    fn pk(&mut self, pk: &DescriptorPublicKey) -> Result<String, PolicyError> {
-        let i = self
-            .0
-            .iter()
-            .position(|k| k == pk)
-            .ok_or_else(|| PolicyError::Policy(format!("key {pk} not in the key list")))?;
-        Ok(format!("@{i}/**"))
-    }
-
-    translate_hash_fail!(DescriptorPublicKey, String, PolicyError);
-}
-
-/// The change and index of a key's `/<change>/<index>` suffix.
-fn suffix(key: &DescriptorPublicKey) -> Result<(bool, u32), PolicyError> {
-    let DescriptorPublicKey::XPub(x) = key else {
-        return Err(PolicyError::KeyForm {
-            key: key.to_string(),
-        });
-    };
-    if x.origin.is_none() {
-        return Err(PolicyError::KeyForm {
-            key: key.to_string(),
-        });
-    }
-    let bad = || PolicyError::KeySuffix {
-        key: key.to_string(),
-    };
-    if x.wildcard != Wildcard::None {
-        return Err(bad());
-    }
-    match x.derivation_path.as_ref() {
-        [ChildNumber::Normal {
-            index: change @ (0 | 1),
-        }, ChildNumber::Normal { index }] => Ok((*change == 1, *index)),
-        _ => Err(bad()),
-    }
-}
-
-/// Builds the wallet policy of a concrete multisig descriptor such as
-/// `wsh(sortedmulti(2,[f5acc2fd/48'/0'/0'/2']xpub.../0/5,...))`: the keys in order of first
-/// appearance as `[fingerprint/origin]xpub`, the template with `@i/**` in their place
-/// (`wsh(sortedmulti(2,@0/**,@1/**,@2/**))`), and the change and index they all derive at.
-pub fn parse_multisig(text: &str, network: BitcoinNetwork) -> Result<MultisigRow, PolicyError> {
+/// Reads a concrete multisig descriptor such as
+/// `wsh(sortedmulti(2,[f5acc2fd/48'/0'/0'/2']xpub.../0/5,...))`: its wallet policy
+/// (`wsh(sortedmulti(2,@0/**,@1/**,@2/**))` with the keys' origins, at change 0, index 5), its
+/// script, and its keys with the full paths at which the devices sign.
+pub fn parse_multisig(text: &str, network: Network) -> Result<MultisigRow, PolicyError> {
     let parsed = Descriptor::<DescriptorPublicKey>::from_str(text)
         .map_err(|e| PolicyError::Descriptor(e.to_string()))?;
-    if parsed.has_wildcard() {
-        return Err(PolicyError::Wildcard);
-    }
-    if !matches!(parsed, Descriptor::Sh(_) | Descriptor::Wsh(_)) {
-        return Err(PolicyError::NotMultisig);
-    }
-    let mut listed: Vec<&DescriptorPublicKey> = Vec::new();
-    parsed.for_each_key(|k| {
-        listed.push(k);
-        true
-    });
-    let mut keys: Vec<DescriptorPublicKey> = Vec::with_capacity(listed.len());
-    for key in listed {
-        if keys.contains(key) {
-            return Err(PolicyError::RepeatedKey {
-                key: key.to_string(),
-            });
-        }
-        keys.push(key.clone());
-    }
-    if keys.len() > MAX_POLICY_KEYS {
-        return Err(PolicyError::TooManyKeys { keys: keys.len() });
-    }
-    let want_kind = match network {
-        BitcoinNetwork::Mainnet => NetworkKind::Main,
-        _ => NetworkKind::Test,
-    };
-    let mut position: Option<((bool, u32), String)> = None;
-    let mut infos = Vec::with_capacity(keys.len());
-    for key in &keys {
-        let at = suffix(key)?;
-        match &position {
-            None => position = Some((at, key.to_string())),
-            Some((first_at, first)) if *first_at != at => {
-                return Err(PolicyError::MixedSuffix {
-                    first: first.clone(),
-                    other: key.to_string(),
-                })
-            }
-            Some(_) => {}
-        }
-        let DescriptorPublicKey::XPub(x) = key else {
-            return Err(PolicyError::KeyForm {
-                key: key.to_string(),
-            });
-        };
-        if x.xkey.network != want_kind {
-            return Err(PolicyError::KeyNetwork {
-                key: key.to_string(),
-                expected: if want_kind == NetworkKind::Main {
-                    "xpub"
-                } else {
-                    "tpub"
-                },
-            });
-        }
-        let (fingerprint, origin) = x.origin.as_ref().ok_or_else(|| PolicyError::KeyForm {
-            key: key.to_string(),
-        })?;
-        let steps: Vec<u32> = origin.into_iter().map(|c| u32::from(*c)).collect();
-        let origin = firmware_msgs::Bip32Path::from_steps(&steps)
-            .map_err(|e| PolicyError::Policy(format!("key {key}: {e}")))?;
-        infos.push(KeyInfo::new(
-            fingerprint.to_bytes(),
-            origin,
-            x.xkey.to_string(),
-        ));
-    }
-    let ((change, index), _) = position.ok_or(PolicyError::NotMultisig)?;
-
-    let template = parsed
-        .translate_pk(&mut Placeholders(&keys))
-        .map_err(|e| match e {
-            miniscript::TranslateErr::TranslatorErr(e) => e,
-            miniscript::TranslateErr::OuterError(e) => PolicyError::Policy(e.to_string()),
-        })?;
-    // `{:#}` leaves out the checksum: the app's templates have none.
-    let template = format!("{template:#}");
-    if template.len() > MAX_TEMPLATE_LEN {
-        return Err(PolicyError::TemplateTooLong {
-            len: template.len(),
-        });
-    }
+    let policy = MultisigPolicy::from_descriptor(&parsed, network)?;
 
     // The script the verifier will check: it must be a standard multisig, or no signature
     // this row gets can ever verify.
@@ -232,6 +68,12 @@ pub fn parse_multisig(text: &str, network: BitcoinNetwork) -> Result<MultisigRow
         .map_err(|_| PolicyError::NotMultisig)?;
     let script = parse_script(&script).map_err(|_| PolicyError::NotMultisig)?;
 
+    // In order of first appearance, as the policy lists them (it refused a repeated key).
+    let mut keys = Vec::new();
+    parsed.for_each_key(|k| {
+        keys.push(k.clone());
+        true
+    });
     let mut cosigners = Vec::with_capacity(keys.len());
     for key in &keys {
         let concrete = key
@@ -255,14 +97,10 @@ pub fn parse_multisig(text: &str, network: BitcoinNetwork) -> Result<MultisigRow
     // The address the descriptor makes is checked against the listed one elsewhere; make sure
     // it has one on this network at all.
     derived
-        .address(bitcoin_network(network))
+        .address(network.to_bitcoin())
         .map_err(|e| PolicyError::Descriptor(e.to_string()))?;
-    let policy = WalletPolicy::new(POLICY_NAME, template, infos)
-        .map_err(|e| PolicyError::Policy(e.to_string()))?;
     Ok(MultisigRow {
         policy,
-        change,
-        index,
         script,
         keys: cosigners,
     })
@@ -283,13 +121,10 @@ mod tests {
     #[test]
     fn the_descriptor_becomes_the_apps_wallet_policy() {
         let d = format!("sh(wsh(multi(1,{A}/1/7,{B}/1/7)))");
-        let row = parse_multisig(&d, BitcoinNetwork::Mainnet).unwrap();
-        assert_eq!(
-            row.policy.descriptor_template(),
-            "sh(wsh(multi(1,@0/**,@1/**)))"
-        );
-        assert_eq!(row.policy.key_strings(), [A, B]);
-        assert_eq!((row.change, row.index), (true, 7));
+        let row = parse_multisig(&d, Network::Mainnet).unwrap();
+        assert_eq!(row.policy.template(), "sh(wsh(multi(1,@0/**,@1/**)))");
+        assert_eq!(row.policy.keys(), [A, B]);
+        assert_eq!((row.policy.change, row.policy.index), (true, 7));
         assert_eq!(row.script.threshold, 1);
         assert_eq!(row.keys_of([0xf5, 0xac, 0xc2, 0xfd]).len(), 2);
         assert_eq!(
@@ -326,14 +161,14 @@ mod tests {
             ),
         ];
         for (descriptor, want) in cases {
-            let err = parse_multisig(&descriptor, BitcoinNetwork::Mainnet)
+            let err = parse_multisig(&descriptor, Network::Mainnet)
                 .expect_err(&descriptor)
                 .to_string();
             assert!(err.contains(want), "{descriptor}: {err}");
         }
         let err = parse_multisig(
             &two(&format!("{A}/0/7"), &format!("{B}/0/7")),
-            BitcoinNetwork::Testnet,
+            Network::Testnet,
         )
         .unwrap_err();
         assert!(matches!(err, PolicyError::KeyNetwork { .. }), "{err}");

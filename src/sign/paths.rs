@@ -23,11 +23,10 @@
 use bitcoin::bip32::{ChildNumber, DerivationPath};
 use bitcoin::AddressType;
 
-use crate::scheme::BitcoinNetwork;
+use crate::model::Network;
 
 const HARDENED: u32 = 0x8000_0000;
-/// The most derivation steps either app takes.
-pub const MAX_PATH_STEPS: usize = firmware_msgs::path::MAX_DEPTH;
+pub use crate::app::MAX_PATH_STEPS;
 /// The highest account the Bitcoin app treats as standard (`MAX_BIP44_ACCOUNT_RECOMMENDED`).
 pub const MAX_STANDARD_ACCOUNT: u32 = 100;
 
@@ -70,9 +69,9 @@ fn check_depth(path: &DerivationPath) -> Result<(), PathRule> {
 
 /// The BIP-44 coin type the Bitcoin app for `network` derives under: 0' in "Bitcoin", 1' in
 /// "Bitcoin Test" (testnet, signet, regtest).
-pub fn coin_type(network: BitcoinNetwork) -> u32 {
+pub fn coin_type(network: Network) -> u32 {
     match network {
-        BitcoinNetwork::Mainnet => 0,
+        Network::Mainnet => 0,
         _ => 1,
     }
 }
@@ -105,7 +104,7 @@ fn exportable(path: &[u32], coin: u32) -> bool {
 
 /// A Bitcoin key porsign reads (GET_EXTENDED_PUBKEY, no display) and signs with: single-key
 /// rows and a device's own cosigner keys.
-pub fn check_bitcoin_key(path: &DerivationPath, network: BitcoinNetwork) -> Result<(), PathRule> {
+pub fn check_bitcoin_key(path: &DerivationPath, network: Network) -> Result<(), PathRule> {
     check_depth(path)?;
     let coin = coin_type(network);
     if !exportable(&steps(path), coin) {
@@ -121,7 +120,7 @@ pub fn check_bitcoin_key(path: &DerivationPath, network: BitcoinNetwork) -> Resu
 pub fn check_bitcoin_single_key(
     address_type: Option<AddressType>,
     path: &DerivationPath,
-    network: BitcoinNetwork,
+    network: Network,
 ) -> Result<(), PathRule> {
     match address_type {
         Some(AddressType::P2pkh | AddressType::P2sh | AddressType::P2wpkh) => {
@@ -179,7 +178,7 @@ mod tests {
 
     #[test]
     fn taproot_needs_the_bip86_shape() {
-        let main = BitcoinNetwork::Mainnet;
+        let main = Network::Mainnet;
         let tr = Some(AddressType::P2tr);
         assert!(check_bitcoin_single_key(tr, &p("m/86'/0'/0'/0/5"), main).is_ok());
         assert!(check_bitcoin_single_key(tr, &p("m/86'/0'/100'/1/5"), main).is_ok());
@@ -196,13 +195,13 @@ mod tests {
                 "{bad}"
             );
         }
-        let test = BitcoinNetwork::Signet;
+        let test = Network::Signet;
         assert!(check_bitcoin_single_key(tr, &p("m/86'/1'/0'/0/0"), test).is_ok());
     }
 
     #[test]
     fn message_signing_needs_an_exportable_path() {
-        let main = BitcoinNetwork::Mainnet;
+        let main = Network::Mainnet;
         let wpkh = Some(AddressType::P2wpkh);
         for good in [
             "m/84'/0'/0'/0/0",

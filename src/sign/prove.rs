@@ -4,19 +4,19 @@
 
 use std::str::FromStr;
 
-use bitcoin::base64::Engine;
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint};
 use bitcoin::secp256k1::SECP256K1;
 use bitcoin::{Address, CompressedPublicKey};
 
 use super::cosigner;
+use super::outcome::{b64, device_err, entry_for, host_check};
 use super::reserves::{KeySource, Reserve};
 use super::SignError;
 use crate::app::{btc, eth, DeviceError};
-use crate::bundle::verify::bitcoin_network;
-use crate::bundle::{Chain, Entry, Scheme};
+use crate::bundle::{Entry, Scheme};
 use crate::device::Transport;
-use crate::scheme::{self, BitcoinNetwork, EthAddress};
+use crate::model::{canonical_address, Chain, Network};
+use crate::scheme::{self, EthAddress};
 
 /// A device with a known app open.
 pub enum Session<'t> {
@@ -107,7 +107,7 @@ impl<'t> Session<'t> {
                 fingerprint,
                 ..
             } => {
-                let mainnet_row = reserve.network == "mainnet";
+                let mainnet_row = reserve.network == Network::Mainnet;
                 if mainnet_row == *testnet {
                     return false;
                 }
@@ -126,8 +126,7 @@ impl<'t> Session<'t> {
     pub fn preflight(&self, reserve: &Reserve) -> Result<(), SignError> {
         match (self, &reserve.key) {
             (Session::Bitcoin { fingerprint, .. }, KeySource::Multisig(m)) => {
-                let network = bitcoin_network_of(reserve)?;
-                cosigner::preflight(reserve, &m.row, *fingerprint, network)
+                cosigner::preflight(reserve, &m.row, *fingerprint, reserve.network)
             }
             _ => Ok(()),
         }
@@ -147,50 +146,6 @@ impl<'t> Session<'t> {
     }
 }
 
-fn bitcoin_network_of(reserve: &Reserve) -> Result<BitcoinNetwork, SignError> {
-    serde_json::from_value(serde_json::Value::String(reserve.network.clone())).map_err(|_| {
-        SignError::Reserve {
-            line: reserve.line,
-            reason: format!("{:?} is not a Bitcoin network", reserve.network),
-        }
-    })
-}
-
-pub(super) fn device_err(reserve: &Reserve, source: DeviceError) -> SignError {
-    SignError::Device {
-        address: reserve.address.clone(),
-        source,
-    }
-}
-
-pub(super) fn host_check(reserve: &Reserve, reason: String) -> SignError {
-    SignError::HostVerify {
-        address: reserve.address.clone(),
-        reason,
-    }
-}
-
-pub(super) fn entry_for(reserve: &Reserve, scheme: Scheme, signatures: Vec<String>) -> Entry {
-    Entry {
-        index: 0,
-        chain: reserve.chain,
-        network: reserve.network.clone(),
-        address: reserve.address.clone(),
-        scheme: scheme.as_str().to_owned(),
-        signatures,
-        pubkey: None,
-        script: None,
-        descriptor: None,
-        path: None,
-        fingerprint: None,
-        amount: reserve.amount.clone(),
-    }
-}
-
-pub(super) fn b64(bytes: &[u8]) -> String {
-    bitcoin::base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 fn prove_bitcoin(
     transport: &mut dyn Transport,
     fingerprint: [u8; 4],
@@ -198,7 +153,7 @@ fn prove_bitcoin(
     reserve: &Reserve,
     message: &[u8],
 ) -> Result<Entry, SignError> {
-    let network = bitcoin_network_of(reserve)?;
+    let network = reserve.network;
     let address =
         scheme::parse_btc_address(&reserve.address, network).map_err(|e| SignError::Reserve {
             line: reserve.line,
@@ -225,9 +180,9 @@ fn prove_bitcoin(
 fn address_kind_matches(
     address: &Address,
     key: &CompressedPublicKey,
-    network: BitcoinNetwork,
+    network: Network,
 ) -> Option<&'static str> {
-    let net = bitcoin_network(network);
+    let net = network.to_bitcoin();
     let candidates = [
         ("p2pkh", Address::p2pkh(key, net)),
         ("p2sh-p2wpkh", Address::p2shwpkh(key, net)),
@@ -249,7 +204,7 @@ fn prove_single_key(
     reserve: &Reserve,
     address: &Address,
     path: &DerivationPath,
-    network: BitcoinNetwork,
+    network: Network,
     message: &[u8],
 ) -> Result<Entry, SignError> {
     // The device derives the address; porsign never trusts the list alone. On a standard path
@@ -288,54 +243,6 @@ fn prove_single_key(
     Ok(entry)
 }
 
-/// The highest address index GET_WALLET_ADDRESS takes with a default policy
-/// (`MAX_BIP44_ADDRESS_INDEX_RECOMMENDED`).
-const MAX_DEFAULT_POLICY_INDEX: u32 = 50_000;
-
-/// The default wallet policy of a standard path `m/purpose'/coin'/account'/change/index` whose
-/// purpose names the listed address's type, split into the account path and the tail.
-fn default_policy_of(
-    address: &Address,
-    path: &DerivationPath,
-) -> Option<(
-    firmware_msgs::btc::SingleKeyPolicy,
-    DerivationPath,
-    bool,
-    u32,
-)> {
-    use bitcoin::AddressType;
-    use firmware_msgs::btc::SingleKeyPolicy;
-    let steps: Vec<ChildNumber> = path.into_iter().copied().collect();
-    let [purpose @ ChildNumber::Hardened { .. }, coin @ ChildNumber::Hardened { .. }, account @ ChildNumber::Hardened { .. }, ChildNumber::Normal { index: change }, ChildNumber::Normal { index }] =
-        steps.as_slice()
-    else {
-        return None;
-    };
-    let policy = match (u32::from(*purpose) & 0x7fff_ffff, address.address_type()?) {
-        (44, AddressType::P2pkh) => SingleKeyPolicy::Pkh,
-        (49, AddressType::P2sh) => SingleKeyPolicy::ShWpkh,
-        (84, AddressType::P2wpkh) => SingleKeyPolicy::Wpkh,
-        (86, AddressType::P2tr) => SingleKeyPolicy::Tr,
-        _ => return None,
-    };
-    let change = match change {
-        0 => false,
-        1 => true,
-        _ => return None,
-    };
-    // The app derives default-policy addresses only up to this index (6A80 beyond); the key
-    // check alone then binds the key to the address.
-    if *index > MAX_DEFAULT_POLICY_INDEX {
-        return None;
-    }
-    Some((
-        policy,
-        DerivationPath::from(vec![*purpose, *coin, *account]),
-        change,
-        *index,
-    ))
-}
-
 /// On a standard path, asks the app for the address of its default policy (GET_WALLET_ADDRESS)
 /// and refuses if it is not the listed one.
 fn check_default_policy_address(
@@ -345,32 +252,14 @@ fn check_default_policy_address(
     address: &Address,
     path: &DerivationPath,
 ) -> Result<(), SignError> {
-    let Some((kind, account, change, index)) = default_policy_of(address, path) else {
+    let from_device =
+        btc::default_policy_address(transport, fingerprint, address.address_type(), path)
+            .map_err(|e| device_err(reserve, e))?;
+    let Some(from_device) = from_device else {
         return Ok(());
     };
-    // A refusal names the row's own path, not the account path asked for here.
-    let account_xpub = btc::xpub(transport, &account, false).map_err(|e| {
-        let e = match e {
-            DeviceError::PathRefused { status, .. } => DeviceError::PathRefused {
-                path: format!("m/{path}"),
-                status,
-            },
-            other => other,
-        };
-        device_err(reserve, e)
-    })?;
-    let policy = firmware_msgs::btc::WalletPolicy::single_key(
-        kind,
-        firmware_msgs::btc::KeyInfo::new(
-            fingerprint,
-            btc::wire_path(&account).map_err(|e| device_err(reserve, e))?,
-            account_xpub.to_string(),
-        ),
-    );
-    let from_device = btc::wallet_address(transport, &policy, change, index, false)
-        .map_err(|e| device_err(reserve, e))?;
-    let same = crate::bundle::verify::canonical_address(Chain::Bitcoin, &from_device)
-        == crate::bundle::verify::canonical_address(Chain::Bitcoin, &reserve.address);
+    let same = canonical_address(Chain::Bitcoin, &from_device)
+        == canonical_address(Chain::Bitcoin, &reserve.address);
     if same {
         Ok(())
     } else {
@@ -407,16 +296,13 @@ fn prove_taproot(
             })
         }
     };
-    let account_xpub = btc::xpub(transport, &account, false).map_err(|e| device_err(reserve, e))?;
-    let policy = firmware_msgs::btc::WalletPolicy::single_key(
-        firmware_msgs::btc::SingleKeyPolicy::Tr,
-        firmware_msgs::btc::KeyInfo::new(
-            fingerprint,
-            btc::wire_path(&account).map_err(|e| device_err(reserve, e))?,
-            account_xpub.to_string(),
-        ),
-    );
-    let internal_key = account_xpub
+    let account = btc::AccountKey {
+        fingerprint,
+        xpub: btc::xpub(transport, &account, false).map_err(|e| device_err(reserve, e))?,
+        path: account,
+    };
+    let internal_key = account
+        .xpub
         .derive_pub(
             SECP256K1,
             &[
@@ -445,19 +331,8 @@ fn prove_taproot(
         internal_key,
         (Vec::new(), (Fingerprint::from(fingerprint), path.clone())),
     );
-    let reply = btc::sign_psbt(transport, &psbt.serialize(), &policy)
-        .map_err(|e| device_err(reserve, e))?;
-    let schnorr = reply
-        .yielded
-        .iter()
-        .find_map(|item| match item {
-            firmware_msgs::btc::YieldedItem::PartialSignature {
-                input_index: 0,
-                signature,
-                ..
-            } => Some(signature.clone()),
-            _ => None,
-        })
+    let schnorr = btc::sign_taproot_psbt(transport, &account, &psbt)
+        .map_err(|e| device_err(reserve, e))?
         .ok_or_else(|| {
             host_check(
                 reserve,

@@ -15,9 +15,8 @@ use miniscript::ForEachKey;
 
 use super::multisig::{parse_multisig, MultisigRow};
 use super::paths;
-use crate::bundle::verify::bitcoin_network;
-use crate::bundle::Chain;
-use crate::scheme::{self, BitcoinNetwork, EthAddress};
+use crate::model::{check_amount, Chain, Network};
+use crate::scheme::{self, EthAddress};
 
 /// Rows accepted in one list; a larger file is refused rather than buffered without bound.
 pub const MAX_ROWS: usize = 1_000_000;
@@ -77,7 +76,7 @@ pub struct Reserve {
     /// Line in the CSV (or position in an enumerated range), for messages.
     pub line: u64,
     pub chain: Chain,
-    pub network: String,
+    pub network: Network,
     pub address: String,
     pub key: KeySource,
     pub amount: Option<String>,
@@ -132,16 +131,16 @@ pub fn parse_csv<R: std::io::Read>(input: R) -> Result<Vec<Reserve>, ReservesErr
             column,
             reason,
         };
-        let chain = match cell(Some(chain_col)).as_deref() {
-            Some("bitcoin") => Chain::Bitcoin,
-            Some("ethereum") => Chain::Ethereum,
-            other => {
-                return Err(field(
+        let chain_cell = cell(Some(chain_col));
+        let chain = chain_cell
+            .as_deref()
+            .and_then(|name| name.parse::<Chain>().ok())
+            .ok_or_else(|| {
+                field(
                     "chain",
-                    format!("{other:?} is not `bitcoin` or `ethereum`"),
-                ))
-            }
-        };
+                    format!("{:?} is not `bitcoin` or `ethereum`", chain_cell.as_deref()),
+                )
+            })?;
         let network = cell(Some(network_col)).ok_or_else(|| field("network", "is empty".into()))?;
         let address = cell(Some(address_col)).ok_or_else(|| field("address", "is empty".into()))?;
         let path = cell(Some(path_col));
@@ -154,7 +153,7 @@ pub fn parse_csv<R: std::io::Read>(input: R) -> Result<Vec<Reserve>, ReservesErr
             })
             .transpose()?;
         if let Some(a) = &amount {
-            crate::bundle::verify::check_amount(a).map_err(|e| field("amount", e.to_string()))?;
+            check_amount(a).map_err(|e| field("amount", e.to_string()))?;
         }
         let key = match (path, descriptor) {
             (Some(p), None) => RawKey::Path(
@@ -174,7 +173,7 @@ pub fn parse_csv<R: std::io::Read>(input: R) -> Result<Vec<Reserve>, ReservesErr
                 ))
             }
         };
-        let (canonical, key) = check_address(chain, &network, &address, key)
+        let (network, canonical, key) = check_address(chain, &network, &address, key)
             .map_err(|(column, reason)| field(column, reason))?;
         if let Some(first) = seen.insert((chain, canonical), line) {
             return Err(ReservesError::Duplicate {
@@ -210,18 +209,19 @@ enum RawKey {
 
 /// Checks an address for its chain and network, that the app can sign with the row's key (see
 /// [`paths`]), and that a multisig descriptor becomes a wallet policy the app registers and
-/// produces the address. Returns the canonical spelling for duplicate detection and the key.
+/// produces the address. Returns the network, the canonical spelling for duplicate detection
+/// and the key.
 fn check_address(
     chain: Chain,
     network: &str,
     address: &str,
     key: RawKey,
-) -> Result<(String, KeySource), (&'static str, String)> {
+) -> Result<(Network, String, KeySource), (&'static str, String)> {
     match chain {
         Chain::Bitcoin => {
-            let net: BitcoinNetwork =
-                serde_json::from_value(serde_json::Value::String(network.to_owned()))
-                    .map_err(|_| ("network", format!("{network:?} is not a Bitcoin network")))?;
+            let net: Network = network
+                .parse()
+                .map_err(|_| ("network", format!("{network:?} is not a Bitcoin network")))?;
             let parsed =
                 scheme::parse_btc_address(address, net).map_err(|e| ("address", e.to_string()))?;
             let key = match key {
@@ -244,7 +244,7 @@ fn check_address(
                     KeySource::Multisig(Box::new(Multisig { descriptor, row }))
                 }
             };
-            Ok((parsed.to_string(), key))
+            Ok((net, parsed.to_string(), key))
         }
         Chain::Ethereum => {
             if network != "mainnet" {
@@ -263,16 +263,13 @@ fn check_address(
                     return Err(("descriptor", "an Ethereum row needs a path".into()))
                 }
             };
-            Ok((format!("{parsed:?}"), key))
+            Ok((Network::Mainnet, format!("{parsed:?}"), key))
         }
     }
 }
 
 /// The one address a concrete (wildcard-free) descriptor produces.
-pub fn descriptor_address(
-    descriptor: &str,
-    network: BitcoinNetwork,
-) -> Result<bitcoin::Address, String> {
+pub fn descriptor_address(descriptor: &str, network: Network) -> Result<bitcoin::Address, String> {
     let parsed =
         Descriptor::<DescriptorPublicKey>::from_str(descriptor).map_err(|e| e.to_string())?;
     if parsed.has_wildcard() {
@@ -283,7 +280,7 @@ pub fn descriptor_address(
         .map_err(|e| e.to_string())?
         .derived_descriptor(bitcoin::secp256k1::SECP256K1)
         .map_err(|e| e.to_string())?
-        .address(bitcoin_network(network))
+        .address(network.to_bitcoin())
         .map_err(|e| e.to_string())
 }
 
@@ -291,7 +288,7 @@ pub fn descriptor_address(
 /// `wpkh([f5acc2fd/84'/0'/0']xpub.../0/*)` for indexes `start..end`, with their full paths.
 pub fn enumerate_descriptor(
     descriptor: &str,
-    network: BitcoinNetwork,
+    network: Network,
     start: u32,
     end: u32,
 ) -> Result<Vec<Reserve>, ReservesError> {
@@ -321,7 +318,7 @@ pub fn enumerate_descriptor(
         let address = definite
             .derived_descriptor(bitcoin::secp256k1::SECP256K1)
             .map_err(|e| err(e.to_string()))?
-            .address(bitcoin_network(network))
+            .address(network.to_bitcoin())
             .map_err(|e| err(e.to_string()))?;
         let mut path = None;
         definite.for_each_key(|k| {
@@ -336,10 +333,7 @@ pub fn enumerate_descriptor(
         rows.push(Reserve {
             line: u64::from(index),
             chain: Chain::Bitcoin,
-            network: serde_json::to_value(network)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            network,
             address: address.to_string(),
             key: KeySource::Path(path),
             amount: None,

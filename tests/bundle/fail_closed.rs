@@ -179,7 +179,7 @@ fn item_08_every_entry_is_reported_and_networks_are_not_mixed() {
             seen.push((
                 r.index,
                 r.address.to_owned(),
-                r.network.to_owned(),
+                r.network.to_string(),
                 r.amount.map(str::to_owned),
                 r.verdict,
                 r.reason.is_some(),

@@ -83,3 +83,26 @@ fn reserves_list_accepts_a_good_list() {
     assert_eq!(rows[0].amount.as_deref(), Some("1.5"));
     assert_eq!(rows[1].line, 3);
 }
+
+/// The bundle and OKX readers fail on a broken file with one error type, the same variant and
+/// the same message (`lines::FileError`), not with copies of it.
+#[test]
+fn a_broken_file_is_one_file_error_for_bundles_and_okx_files() {
+    use porsign::lines::FileError;
+    let bytes = b"\xff\xfe not text\n";
+    let bundle = match verify_bundle(&bytes[..], &options(LEDGER_MESSAGE)) {
+        Err(porsign::bundle::BundleError::File(e)) => e,
+        other => panic!("bundle: {other:?}"),
+    };
+    let okx_opts = porsign::okx::VerifyOptions::default();
+    let okx = match porsign::okx::verify_stream(&bytes[..], &okx_opts, &mut |_| {}) {
+        Err(porsign::okx::OkxError::File(e)) => e,
+        other => panic!("okx: {:?}", other.err()),
+    };
+    assert!(
+        matches!(bundle, FileError::NotUtf8 { line: 1 }),
+        "{bundle:?}"
+    );
+    assert!(matches!(okx, FileError::NotUtf8 { line: 1 }), "{okx:?}");
+    assert_eq!(bundle.to_string(), okx.to_string());
+}

@@ -1,7 +1,8 @@
 //! Address parsing: networks, checksums, EIP-55.
 #![allow(clippy::indexing_slicing)]
 
-use porsign::scheme::{parse_btc_address, BitcoinNetwork, EthAddress, SchemeError};
+use porsign::model::Network as BitcoinNetwork;
+use porsign::scheme::{parse_btc_address, EthAddress, SchemeError};
 
 use super::{s, speculos};
 

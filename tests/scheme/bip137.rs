@@ -3,8 +3,9 @@
 #![allow(clippy::indexing_slicing)]
 
 use base64::Engine as _;
+use porsign::model::Network as BitcoinNetwork;
 use porsign::scheme::bip137::{self, Bip137Match};
-use porsign::scheme::{parse_btc_address, BitcoinNetwork, SchemeError, SingleKeyType};
+use porsign::scheme::{parse_btc_address, SchemeError, SingleKeyType};
 use secp256k1::{Message, SecretKey, SECP256K1};
 
 use super::{arr, s, speculos};

@@ -37,8 +37,9 @@ pub(crate) fn arr<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
 /// Untrusted input never panics, and random input never verifies: arbitrary strings and bytes
 /// for every signature and address argument.
 mod no_panic {
+    use porsign::model::Network as BitcoinNetwork;
+    use porsign::scheme::EthAddress;
     use porsign::scheme::{bip137, bip322, eip191, multisig, parse_btc_address};
-    use porsign::scheme::{BitcoinNetwork, EthAddress};
     use proptest::prelude::*;
 
     fn addresses() -> Vec<bitcoin::Address> {

@@ -8,8 +8,9 @@ use base64::Engine as _;
 use bitcoin::bip32::{ChildNumber, Xpub};
 use bitcoin::blockdata::opcodes::all::{OP_CHECKMULTISIG, OP_PUSHNUM_2, OP_PUSHNUM_3};
 use bitcoin::script::Builder;
+use porsign::model::Network as BitcoinNetwork;
 use porsign::scheme::multisig::{self, MultisigWrapping};
-use porsign::scheme::{parse_btc_address, BitcoinNetwork, SchemeError};
+use porsign::scheme::{parse_btc_address, SchemeError};
 
 use super::{s, speculos};
 

@@ -7,7 +7,7 @@ use bitcoin::secp256k1::SECP256K1;
 use bitcoin::{Address, CompressedPublicKey, Network};
 use porsign::emulator::keys::SoftwareSigner;
 use porsign::emulator::AppMode;
-use porsign::scheme::BitcoinNetwork;
+use porsign::model::Network as BitcoinNetwork;
 use porsign::sign::reserves::{descriptor_address, enumerate_descriptor, parse_csv};
 
 use super::*;

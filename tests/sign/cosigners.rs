@@ -48,8 +48,7 @@ pub(super) fn three_seed_multisig() -> (String, String) {
         .collect();
     let d = format!("wsh(sortedmulti(2,{}))", keys.join(","));
     let a =
-        porsign::sign::reserves::descriptor_address(&d, porsign::scheme::BitcoinNetwork::Mainnet)
-            .unwrap();
+        porsign::sign::reserves::descriptor_address(&d, porsign::model::Network::Mainnet).unwrap();
     (d, a.to_string())
 }
 

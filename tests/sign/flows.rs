@@ -54,7 +54,7 @@ fn every_address_type_signs_and_verifies() {
     assert!(!s.finished, "the Ethereum row is still owed");
     assert_eq!(
         s.left_for_others,
-        vec![(porsign::bundle::Chain::Ethereum, 1)]
+        vec![(porsign::model::Chain::Ethereum, 1)]
     );
     let s = run(&mut [auto(AppMode::Ethereum)], &list, &out).unwrap();
     assert_eq!((s.signed, s.already_done), (1, 5));
@@ -192,7 +192,7 @@ fn locked_and_wrong_app_are_clear_errors() {
     // The Ethereum app is open where only Bitcoin rows are owed.
     let bitcoin_only: Vec<Reserve> = list
         .iter()
-        .filter(|r| r.chain == porsign::bundle::Chain::Bitcoin)
+        .filter(|r| r.chain == porsign::model::Chain::Bitcoin)
         .cloned()
         .collect();
     let wrong = Faults {

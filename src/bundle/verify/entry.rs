@@ -3,9 +3,10 @@
 
 use std::str::FromStr;
 
-use super::super::model::{Chain, Entry, Scheme};
+use super::super::model::{Entry, Scheme};
 use super::report::EntryFailure;
-use crate::scheme::{self, BitcoinNetwork, EthAddress};
+use crate::model::{check_amount, Chain, Network};
+use crate::scheme::{self, EthAddress};
 
 /// What a valid entry proved, for the summary and `--json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,8 +41,10 @@ pub struct EntryContext<'a> {
 /// Verifies one entry against the message. Pure: no I/O, no shared state, so entries can be
 /// checked in parallel.
 pub fn check_entry(entry: &Entry, ctx: &EntryContext<'_>) -> Result<Verified, EntryFailure> {
-    let scheme = Scheme::parse(&entry.scheme)
-        .ok_or_else(|| EntryFailure::UnknownScheme(entry.scheme.clone()))?;
+    let scheme = entry
+        .scheme
+        .known()
+        .ok_or_else(|| EntryFailure::UnknownScheme(entry.scheme.to_string()))?;
     if scheme.chain() != entry.chain {
         return Err(EntryFailure::ChainMismatch {
             scheme,
@@ -62,7 +65,10 @@ fn check_bitcoin_entry(
     ctx: &EntryContext<'_>,
 ) -> Result<Verified, EntryFailure> {
     let message = ctx.message;
-    let network = parse_bitcoin_network(&entry.network)?;
+    let network = entry
+        .network
+        .known()
+        .ok_or_else(|| EntryFailure::Network(entry.network.to_string()))?;
     let address =
         scheme::parse_btc_address(&entry.address, network).map_err(EntryFailure::Address)?;
     let descriptor = entry
@@ -79,12 +85,7 @@ fn check_bitcoin_entry(
             if let Some(pubkey) = &entry.pubkey {
                 check_bitcoin_pubkey(pubkey, &matched.pubkey)?;
             }
-            Ok(Verified::new(
-                serde_json::to_value(matched.address_type)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-            ))
+            Ok(Verified::new(matched.address_type.to_string()))
         }
         Scheme::Bip322 => {
             forbid(entry.script.is_some(), "script", scheme)?;
@@ -177,8 +178,8 @@ fn check_ethereum_entry(
     scheme: Scheme,
     message: &[u8],
 ) -> Result<Verified, EntryFailure> {
-    if entry.network != "mainnet" {
-        return Err(EntryFailure::Network(entry.network.clone()));
+    if entry.network != Network::Mainnet {
+        return Err(EntryFailure::Network(entry.network.to_string()));
     }
     forbid(entry.script.is_some(), "script", scheme)?;
     forbid(entry.descriptor.is_some(), "descriptor", scheme)?;
@@ -274,17 +275,12 @@ fn check_ethereum_pubkey(written: &str, address: &EthAddress) -> Result<(), Entr
     Ok(())
 }
 
-fn parse_bitcoin_network(network: &str) -> Result<BitcoinNetwork, EntryFailure> {
-    serde_json::from_value(serde_json::Value::String(network.to_owned()))
-        .map_err(|_| EntryFailure::Network(network.to_owned()))
-}
-
 /// Parses a descriptor with concrete keys, requires it to produce `address`, and returns the
 /// script it commits to for script-hash outputs (None for single-key outputs).
 fn parse_descriptor(
     text: &str,
     address: &bitcoin::Address,
-    network: BitcoinNetwork,
+    network: Network,
 ) -> Result<Option<bitcoin::ScriptBuf>, EntryFailure> {
     use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
     let bad = |reason: String| EntryFailure::BadField {
@@ -305,7 +301,7 @@ fn parse_descriptor(
         .derived_descriptor(bitcoin::secp256k1::SECP256K1)
         .map_err(|e| bad(e.to_string()))?;
     let produced = concrete
-        .address(bitcoin_network(network))
+        .address(network.to_bitcoin())
         .map_err(|e| bad(e.to_string()))?;
     if &produced != address {
         return Err(EntryFailure::DescriptorMismatch {
@@ -317,16 +313,6 @@ fn parse_descriptor(
         // differs from the output script is a redeem/witness script.
         s != &address.script_pubkey()
     }))
-}
-
-/// The bitcoin crate's network for address encoding. Testnet and signet share encodings.
-pub fn bitcoin_network(network: BitcoinNetwork) -> bitcoin::Network {
-    match network {
-        BitcoinNetwork::Mainnet => bitcoin::Network::Bitcoin,
-        BitcoinNetwork::Testnet => bitcoin::Network::Testnet,
-        BitcoinNetwork::Signet => bitcoin::Network::Signet,
-        BitcoinNetwork::Regtest => bitcoin::Network::Regtest,
-    }
 }
 
 fn forbid(present: bool, field: &'static str, scheme: Scheme) -> Result<(), EntryFailure> {
@@ -364,7 +350,10 @@ fn check_informational_fields(entry: &Entry) -> Result<(), EntryFailure> {
         }
     }
     if let Some(amount) = &entry.amount {
-        check_amount(amount)?;
+        check_amount(amount).map_err(|e| EntryFailure::BadField {
+            field: "amount",
+            reason: e.to_string(),
+        })?;
     }
     Ok(())
 }
@@ -393,46 +382,4 @@ fn check_path(path: &str) -> Result<(), EntryFailure> {
         }
     }
     Ok(())
-}
-
-/// A non-negative decimal with at most 18 fractional digits (wei precision), no sign, no
-/// exponent: amounts are summed by auditors and must not be ambiguous.
-pub fn check_amount(amount: &str) -> Result<(), EntryFailure> {
-    let bad = || EntryFailure::BadField {
-        field: "amount",
-        reason: format!("{amount:?} is not a non-negative decimal with at most 18 decimals"),
-    };
-    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || int.len() > 30 || !digits(int) || !digits(frac) || frac.len() > 18 {
-        return Err(bad());
-    }
-    if amount.contains('.') && frac.is_empty() {
-        return Err(bad());
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_are_plain_decimals() {
-        for good in ["0", "1.5", "10.000000000000000001", "123456789"] {
-            assert!(check_amount(good).is_ok(), "{good}");
-        }
-        for bad in [
-            "",
-            "-1",
-            "1.",
-            ".5",
-            "1e3",
-            "1.0000000000000000001",
-            "1,5",
-            " 1",
-        ] {
-            assert!(check_amount(bad).is_err(), "{bad}");
-        }
-    }
 }

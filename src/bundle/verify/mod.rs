@@ -15,12 +15,13 @@ use std::io::BufRead;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::model::{Chain, Header, Line};
+use super::model::{Header, Line};
 use super::reader::{decode_line, LineReader, RawLine};
 use super::writer::check_header_kind;
 use super::{BundleDigest, BundleError};
+use crate::model::duplicate_key;
 
-pub use entry::{bitcoin_network, check_amount, check_entry, EntryContext, Verified};
+pub use entry::{check_entry, EntryContext, Verified};
 pub use report::{
     ClaimedSum, Counts, EntryFailure, EntryResult, Failure, NetworkTotals, Report, Verdict,
     MAX_LISTED_FAILURES,
@@ -342,22 +343,4 @@ fn check_header(header: &Header, expected_sha: &str, opts: &VerifyOptions) -> Ve
 /// SHA-256 of a text, lowercase hex (how challenges are identified).
 pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// Duplicate detection keys on a hash of the canonical address, so that memory stays small for
-/// millions of entries and two spellings of one address (bech32 case, EIP-55 case) still collide.
-pub fn duplicate_key(chain: Chain, address: &str) -> [u8; 16] {
-    crate::address_key::key(chain.as_str(), canonical_address(chain, address).as_bytes())
-}
-
-/// The spelling of an address under which duplicates are found: bech32 and Ethereum hex are
-/// case-insensitive and written lowercase canonically; base58 is case-sensitive and kept
-/// (the rule is `crate::address_key`'s, shared with the OKX verifier).
-pub fn canonical_address(chain: Chain, address: &str) -> String {
-    use crate::address_key::{canonical, case_of, Case};
-    let case = match chain {
-        Chain::Bitcoin => case_of(address),
-        Chain::Ethereum => Case::Insensitive,
-    };
-    canonical(address, case).into_owned()
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
-use super::super::model::{Chain, Header, Scheme};
+use super::super::model::{Header, Named, Scheme};
+use crate::model::{Chain, Network};
 use crate::scheme::SchemeError;
 
 /// How many failures a report lists; the rest are counted.
@@ -164,9 +165,9 @@ pub struct EntryResult<'a> {
     pub line: u64,
     pub index: u64,
     pub chain: Chain,
-    pub network: &'a str,
+    pub network: &'a Named<Network>,
     pub address: &'a str,
-    pub scheme: &'a str,
+    pub scheme: &'a Named<Scheme>,
     /// The claimed amount as written (not signed: see the README on what a bundle proves).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<&'a str>,

@@ -191,8 +191,7 @@ fn future_witness_programs_are_inconclusive() {
             .unwrap()
             .to_string();
     for a in [v2, p2a.as_str()] {
-        let a = porsign::scheme::parse_btc_address(a, porsign::scheme::BitcoinNetwork::Mainnet)
-            .unwrap();
+        let a = porsign::scheme::parse_btc_address(a, porsign::model::Network::Mainnet).unwrap();
         assert!(
             matches!(
                 bip322::verify(MSG, &a, &sig),

@@ -3,8 +3,9 @@
 #![allow(clippy::indexing_slicing)]
 
 use bitcoin::hashes::Hash;
+use porsign::model::Network as BitcoinNetwork;
 use porsign::scheme::bip322::{self, Bip322Variant};
-use porsign::scheme::{parse_btc_address, BitcoinNetwork, SchemeError};
+use porsign::scheme::{parse_btc_address, SchemeError};
 
 use super::{arr, s, speculos};
 

@@ -1,14 +1,31 @@
-//! The Ledger Bitcoin app (protocol v2): which app is open, keys, message and PSBT signing.
+//! The Ledger Bitcoin app (protocol v2), in porsign's terms: the callers speak `bitcoin` and
+//! `miniscript` types (paths, keys, addresses, PSBTs, descriptors); the app's own objects
+//! (wallet policies, key information, wire paths, yielded items) are made and read here.
+//!
+//! - this module: which app is open, keys, message signing;
+//! - [`address`]: addresses the app derives itself with its default single-key policies;
+//! - [`psbt`]: SIGN_PSBT, and the BIP-322 proof of a taproot key through it;
+//! - [`register`]: multisig descriptors as the wallet policies the app registers.
+
+pub mod address;
+pub mod psbt;
+pub mod register;
 
 use std::str::FromStr;
 
 use bitcoin::bip32::{DerivationPath, Xpub};
 use firmware_msgs::btc::exchange as ops;
-use firmware_msgs::btc::{SignPsbtReply, WalletPolicy};
+use firmware_msgs::btc::KeyInfo;
 use firmware_msgs::{Bip32Path, StatusWord};
 
 use super::{app_info, parse_version, run_exchange, DeviceError};
 use crate::device::Transport;
+
+pub use address::default_policy_address;
+pub use psbt::{sign_psbt, sign_taproot_psbt};
+pub use register::{
+    multisig_address, register_multisig, MultisigPolicy, PolicyError, Registration,
+};
 
 /// Oldest Bitcoin app porsign drives: protocol v2 arrived in 2.1.0, and naked OP_RETURN outputs
 /// (the BIP-322 `to_sign` transaction) are accepted since 2.1.3.
@@ -59,8 +76,33 @@ pub fn check_info(info: super::AppInfo) -> Result<BitcoinApp, DeviceError> {
 
 /// Converts a path for the wire, refusing one the app cannot take.
 pub fn wire_path(path: &DerivationPath) -> Result<Bip32Path, DeviceError> {
+    bip32_path(path).map_err(|e| DeviceError::Protocol(format!("path {path}: {e}")))
+}
+
+fn bip32_path(path: &DerivationPath) -> Result<Bip32Path, firmware_msgs::PathError> {
     let steps: Vec<u32> = path.into_iter().map(|c| u32::from(*c)).collect();
-    Bip32Path::from_steps(&steps).map_err(|e| DeviceError::Protocol(format!("path {path}: {e}")))
+    Bip32Path::from_steps(&steps)
+}
+
+/// An account key as the app's wallet policies name it: `[fingerprint/path]xpub`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountKey {
+    /// The device's master fingerprint.
+    pub fingerprint: [u8; 4],
+    /// The account's path from the master key, e.g. `m/86'/0'/0'`.
+    pub path: DerivationPath,
+    pub xpub: Xpub,
+}
+
+impl AccountKey {
+    /// The key as a policy's key information.
+    fn key_info(&self) -> Result<KeyInfo, DeviceError> {
+        Ok(KeyInfo::new(
+            self.fingerprint,
+            wire_path(&self.path)?,
+            self.xpub.to_string(),
+        ))
+    }
 }
 
 /// Status words with which the app (or the OS under it) refuses a derivation path.
@@ -88,9 +130,20 @@ pub fn xpub(
     path: &DerivationPath,
     display: bool,
 ) -> Result<Xpub, DeviceError> {
+    xpub_for(transport, path, display, path)
+}
+
+/// The extended public key at `path`, asked for on behalf of the key at `wanted` (a refusal
+/// names `wanted`, the path the caller was asked about).
+fn xpub_for(
+    transport: &mut dyn Transport,
+    path: &DerivationPath,
+    display: bool,
+    wanted: &DerivationPath,
+) -> Result<Xpub, DeviceError> {
     let exchange = ops::get_extended_pubkey(&wire_path(path)?, display)
         .map_err(|e| DeviceError::Protocol(e.to_string()))?;
-    let reply = run_exchange(transport, exchange).map_err(|e| path_refusal(e, path))?;
+    let reply = run_exchange(transport, exchange).map_err(|e| path_refusal(e, wanted))?;
     Xpub::from_str(&reply.0)
         .map_err(|e| DeviceError::Protocol(format!("xpub from the device: {e}")))
 }
@@ -105,55 +158,4 @@ pub fn sign_message(
         .map_err(|e| DeviceError::Protocol(e.to_string()))?;
     let reply = run_exchange(transport, exchange).map_err(|e| path_refusal(e, path))?;
     Ok(reply.to_bytes())
-}
-
-/// SIGN_PSBT with a wallet policy; the partial signatures come back as yields.
-pub fn sign_psbt(
-    transport: &mut dyn Transport,
-    psbt: &[u8],
-    policy: &WalletPolicy,
-) -> Result<SignPsbtReply, DeviceError> {
-    let maps = firmware_msgs::btc::PsbtMaps::from_psbt(psbt)
-        .map_err(|e| DeviceError::Protocol(format!("psbt: {e}")))?;
-    let exchange =
-        ops::sign_psbt(&maps, policy, None).map_err(|e| DeviceError::Protocol(e.to_string()))?;
-    run_exchange(transport, exchange)
-}
-
-/// GET_WALLET_ADDRESS for a default (unregistered) wallet policy: the address the app itself
-/// derives, shown on the device when `display`.
-pub fn wallet_address(
-    transport: &mut dyn Transport,
-    policy: &WalletPolicy,
-    change: bool,
-    index: u32,
-    display: bool,
-) -> Result<String, DeviceError> {
-    let exchange = ops::get_wallet_address(policy, None, change, index, display)
-        .map_err(|e| DeviceError::Protocol(e.to_string()))?;
-    Ok(run_exchange(transport, exchange)?.0)
-}
-
-/// REGISTER_WALLET: the user reviews the policy on the device and approves it; the app answers
-/// the policy id and its HMAC, which every later use of the policy must present.
-pub fn register_wallet(
-    transport: &mut dyn Transport,
-    policy: &WalletPolicy,
-) -> Result<firmware_msgs::btc::RegisteredWallet, DeviceError> {
-    let exchange =
-        ops::register_wallet(policy).map_err(|e| DeviceError::Protocol(e.to_string()))?;
-    run_exchange(transport, exchange)
-}
-
-/// GET_WALLET_ADDRESS for a registered policy (with its HMAC).
-pub fn registered_wallet_address(
-    transport: &mut dyn Transport,
-    policy: &WalletPolicy,
-    hmac: &[u8; 32],
-    change: bool,
-    index: u32,
-) -> Result<String, DeviceError> {
-    let exchange = ops::get_wallet_address(policy, Some(hmac), change, index, false)
-        .map_err(|e| DeviceError::Protocol(e.to_string()))?;
-    Ok(run_exchange(transport, exchange)?.0)
 }
