@@ -5,7 +5,7 @@ use super::Chain;
 
 /// The spelling of an address under which duplicates are found: bech32 and Ethereum hex are
 /// case-insensitive and written lowercase canonically; base58 is case-sensitive and kept
-/// (the rule is [`crate::address_key`]'s, shared with the OKX verifier).
+/// (the rule is `address_key`'s, shared with the OKX verifier).
 pub fn canonical_address(chain: Chain, address: &str) -> String {
     use crate::address_key::{canonical, case_of, Case};
     let case = match chain {
