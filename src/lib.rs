@@ -13,5 +13,6 @@ pub mod emulator;
 pub mod escape;
 pub mod lines;
 pub mod okx;
+pub mod report;
 pub mod scheme;
 pub mod sign;
