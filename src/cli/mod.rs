@@ -3,6 +3,7 @@
 
 mod bench_bundle;
 mod bench_cmd;
+mod bench_report;
 mod bench_sign;
 mod bundle_cmd;
 mod challenge_cmd;
@@ -186,6 +187,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Bench(bench_cmd::BenchCommand::Verify(args)) => bench_cmd::run(&out, args),
         Command::Bench(bench_cmd::BenchCommand::Sign(args)) => bench_cmd::run_sign(&out, args),
         Command::Bench(bench_cmd::BenchCommand::Bundle(args)) => bench_cmd::run_bundle(&out, args),
+        Command::Bench(bench_cmd::BenchCommand::Report(args)) => bench_report::run(&out, args),
         Command::Sign(args) => sign_cmd::run(&out, args),
         Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),
         Command::Emulate(args) => emulate_cmd::run(&out, args),

@@ -85,6 +85,55 @@ pub(super) fn write_bundle_report(
     report::write_page(output, &html).map_err(|e| report_error(&e))
 }
 
+/// Verifies a bundle against a challenge (or a bare message) and writes its report, printing
+/// nothing: for the demo and `porsign bench report`. Returns the verifier's report.
+pub(super) fn quiet_bundle_report(
+    bundle: &Path,
+    challenge: Result<(&crate::challenge::Challenge, &Path), &str>,
+    output: &Path,
+    max_table_rows: usize,
+) -> Result<crate::bundle::Report, CliError> {
+    let message = match challenge {
+        Ok((c, _)) => c.message.as_str(),
+        Err(m) => m,
+    };
+    let shown = bundle.display().to_string();
+    let file = std::fs::File::open(bundle).map_err(|source| {
+        CliError::new(
+            Exit::Input,
+            &crate::bundle::BundleError::Open {
+                path: shown.clone(),
+                source,
+            },
+        )
+    })?;
+    let mut collector = Collector::new(max_table_rows, false);
+    let report = crate::bundle::verify::verify_bundle_streaming(
+        std::io::BufReader::with_capacity(1 << 20, file),
+        &crate::bundle::VerifyOptions::new(message),
+        &mut |r| collector.bundle_entry(r),
+    )
+    .map_err(|e| CliError::new(Exit::Input, &e))?;
+    let against = match challenge {
+        Ok((_, path)) => format!("--challenge {}", quoted(&path.display().to_string())),
+        Err(m) => format!("--message {}", quoted(m)),
+    };
+    let source = BundleSource {
+        file: &shown,
+        format_source: "detected",
+        rules: BUNDLE_RULES,
+        message,
+        challenge_sha256: &crate::bundle::verify::sha256_hex(message),
+        challenge: challenge.ok().map(|(c, _)| c),
+    };
+    let opts = PageOptions {
+        max_table_rows,
+        full_json: format!("porsign --json verify {} {against}", quoted(&shown)),
+    };
+    write_bundle_report(output, &source, &report, collector.finish(), None, &opts)?;
+    Ok(report)
+}
+
 /// Builds the page from the verification as it runs, and writes it once it is finished.
 struct PageWriter<'a> {
     args: &'a ReportArgs,

@@ -128,7 +128,7 @@ pub fn render(page: &Page) -> Result<String, ReportError> {
     let data = script_json(&table_data(&page.rows))?;
     let html = template.render(context! {
         page => Value::from(minijinja::value::Serde(page)),
-        csp => content_security_policy(),
+        csp => Value::from_safe_string(content_security_policy()),
         // Our own files and escaped JSON: inserted as they are (their hashes are in the CSP).
         style => Value::from_safe_string(STYLE.to_owned()),
         script => Value::from_safe_string(SCRIPT.to_owned()),
