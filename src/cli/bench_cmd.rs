@@ -36,6 +36,10 @@ pub struct BenchReportArgs {
     /// The report's --max-table-rows.
     #[arg(long, default_value_t = super::report_cmd::DEFAULT_MAX_TABLE_ROWS)]
     pub max_table_rows: usize,
+    /// Keep the bundle and its report in this folder (default: a temporary folder, removed
+    /// afterwards).
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -29,9 +29,17 @@ fn fail(e: impl std::fmt::Display) -> CliError {
 }
 
 pub fn run(out: &Output, args: BenchReportArgs) -> Result<Exit, CliError> {
-    let dir = tempfile::tempdir().map_err(fail)?;
-    let bundle = dir.path().join("bench.jsonl");
-    let html = dir.path().join("report.html");
+    let temp = tempfile::tempdir().map_err(fail)?;
+    let dir = match &args.keep {
+        Some(keep) => {
+            std::fs::create_dir_all(keep).map_err(fail)?;
+            keep.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let bundle = dir.join("bench.jsonl");
+    let html = dir.join("report.html");
+    let _ = std::fs::remove_file(&bundle);
     let start = Instant::now();
     super::bench_bundle::write_bundle(&bundle, args.entries)?;
     let generate_seconds = start.elapsed().as_secs_f64();
@@ -70,6 +78,13 @@ pub fn run(out: &Output, args: BenchReportArgs) -> Result<Exit, CliError> {
         if doc.sampled { " (sampled)" } else { "" },
         peak.map_or("unknown".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
     ));
+    if args.keep.is_some() {
+        out.line(&format!(
+            "kept: {} and {}",
+            bundle.display(),
+            html.display()
+        ));
+    }
     out.document("bench-report-report", &doc);
     Ok(if doc.all_valid {
         Exit::Ok

@@ -100,7 +100,7 @@ pub fn verify(
         return Ok(verified);
     };
     let ok = report.all_valid();
-    super::okx_report::print_report(out, &report, &shown);
+    super::okx_report::print_report(out, report, &shown);
     out.document(
         "okx-verify-report",
         &VerifyDoc {

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::diff::Listing;
+use super::diff::{self, Diff, Listing};
+use super::model::{PageOptions, TableInfo};
 use super::rows::{Row, RowVerdict, TableRows};
 use super::shown;
 use crate::bundle::verify::{EntryResult, Verdict};
@@ -61,12 +62,12 @@ impl Collector {
     }
 
     fn push(&mut self, row: Row) {
-        *self
-            .kinds
-            .entry(row.kind.clone())
-            .or_default()
-            .entry(row.verdict)
-            .or_default() += 1;
+        // Looked up before inserting: the kinds are few, the rows many.
+        let by_verdict = match self.kinds.get_mut(&row.kind) {
+            Some(m) => m,
+            None => self.kinds.entry(row.kind.clone()).or_default(),
+        };
+        *by_verdict.entry(row.verdict).or_default() += 1;
         self.table.push(row);
     }
 
@@ -89,7 +90,7 @@ impl Collector {
             line: r.line,
             asset: shown(&format!("{}/{network}", r.chain.as_str())),
             address: shown(r.address),
-            kind: shown(&r.scheme.to_string()),
+            kind: shown(r.scheme),
             amount: r.amount.map(shown),
             verdict,
             note: shown(&note.unwrap_or_default()),
@@ -132,6 +133,39 @@ impl Collector {
             first_failures,
             kinds: self.kinds,
             listing: self.listing,
+        }
+    }
+}
+
+/// What a page takes from the collected rows: the table, the failure list's rows and the
+/// changes since the previous file.
+#[derive(Debug)]
+pub struct RowParts {
+    pub table: TableInfo,
+    pub rows: Vec<Row>,
+    pub first_failures: Vec<Row>,
+    pub diff: Option<Diff>,
+}
+
+impl Collected {
+    /// Splits the collected rows into the page's parts; `previous`: last period's file name
+    /// and listing.
+    pub fn into_parts(self, previous: Option<(&str, &Listing)>, opts: &PageOptions) -> RowParts {
+        let diff = match (previous, &self.listing) {
+            (Some((file, old)), Some(current)) => Some(diff::compare(file, old, current)),
+            _ => None,
+        };
+        RowParts {
+            table: TableInfo {
+                total: self.total,
+                in_table: self.rows.len() as u64,
+                sampled: self.sampled,
+                limit: opts.max_table_rows,
+                full_json: shown(&opts.full_json),
+            },
+            rows: self.rows,
+            first_failures: self.first_failures,
+            diff,
         }
     }
 }

@@ -270,11 +270,18 @@ mod tests {
     #[test]
     fn added_removed_changed_and_totals() {
         let mut old = Listing::default();
-        old.add_bundle(Chain::Bitcoin, "mainnet", "bc1qa", Some("1.5"));
+        // A bech32 address is the same address in either case (BIP-173's example).
+        let kept = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4";
+        old.add_bundle(Chain::Bitcoin, "mainnet", kept, Some("1.5"));
         old.add_bundle(Chain::Bitcoin, "mainnet", "bc1qgone", Some("2"));
         old.add_bundle(Chain::Ethereum, "mainnet", "0xAbC", Some("3"));
         let mut new = Listing::default();
-        new.add_bundle(Chain::Bitcoin, "mainnet", "BC1QA", Some("1.50"));
+        new.add_bundle(
+            Chain::Bitcoin,
+            "mainnet",
+            &kept.to_uppercase(),
+            Some("1.50"),
+        );
         new.add_bundle(Chain::Bitcoin, "mainnet", "bc1qnew", Some("0.25"));
         new.add_bundle(Chain::Ethereum, "mainnet", "0xabc", Some("2.5"));
         // A repeat is listed once, as the verifier counts it.

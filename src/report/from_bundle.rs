@@ -3,10 +3,10 @@
 
 use super::charts::{self, Bar};
 use super::collect::Collected;
-use super::diff::{self, Listing};
+use super::diff::Listing;
 use super::model::{
-    now, plural, Count, Failures, FileProblem, Page, PageOptions, TableInfo, TotalColumns,
-    TotalRow, Totals, Verdict,
+    now, plural, tool, Count, Failures, FileProblem, Page, PageOptions, TotalColumns, TotalRow,
+    Totals, Verdict,
 };
 use super::signed::{challenge_facts, header_facts};
 use super::{shown, ReportError};
@@ -178,10 +178,7 @@ pub fn bundle_page(
             reason: shown(&f.reason),
         })
         .collect();
-    let diff = match (previous, &collected.listing) {
-        (Some((file, old)), Some(current)) => Some(diff::compare(file, old, current)),
-        _ => None,
-    };
+    let parts = collected.into_parts(previous, opts);
     Ok(Page {
         kind: "bundle",
         file: shown(source.file),
@@ -189,7 +186,7 @@ pub fn bundle_page(
         format_source: source.format_source,
         rules: shown(source.rules),
         generated_at: now(),
-        tool: format!("porsign {}", env!("CARGO_PKG_VERSION")),
+        tool: tool(),
         verdict: verdict(report),
         signed: challenge_facts(source.message, source.challenge_sha256, source.challenge),
         made_by: report.header.as_ref().map(header_facts).unwrap_or_default(),
@@ -199,18 +196,12 @@ pub fn bundle_page(
         notes,
         failures: Failures {
             file_problems,
-            rows: collected.first_failures,
+            rows: parts.first_failures,
             total_rows: failed_rows,
         },
         charts,
-        table: TableInfo {
-            total: collected.total,
-            in_table: collected.rows.len() as u64,
-            sampled: collected.sampled,
-            limit: opts.max_table_rows,
-            full_json: shown(&opts.full_json),
-        },
-        diff,
-        rows: collected.rows,
+        table: parts.table,
+        diff: parts.diff,
+        rows: parts.rows,
     })
 }

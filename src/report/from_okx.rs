@@ -3,9 +3,9 @@
 
 use super::charts::{self, Bar};
 use super::collect::Collected;
-use super::diff::{self, Listing};
+use super::diff::Listing;
 use super::model::{
-    now, plural, Count, Failures, Page, PageOptions, SummaryRow, TableInfo, TotalColumns, TotalRow,
+    now, plural, tool, Count, Failures, Page, PageOptions, SummaryRow, TotalColumns, TotalRow,
     Totals, Verdict,
 };
 use super::rows::RowVerdict;
@@ -245,10 +245,7 @@ pub fn okx_page(
     ];
     let message = report.message.clone().unwrap_or_default();
     let sha = crate::bundle::verify::sha256_hex(&message);
-    let diff = match (previous, &collected.listing) {
-        (Some((file, old)), Some(current)) => Some(diff::compare(file, old, current)),
-        _ => None,
-    };
+    let parts = collected.into_parts(previous, opts);
     Ok(Page {
         kind: "okx",
         file: shown(source.file),
@@ -256,7 +253,7 @@ pub fn okx_page(
         format_source: source.format_source,
         rules: shown(&report.rules),
         generated_at: now(),
-        tool: format!("porsign {}", env!("CARGO_PKG_VERSION")),
+        tool: tool(),
         verdict: verdict(report),
         signed: challenge_facts(&message, &sha, source.challenge),
         made_by: Vec::new(),
@@ -266,18 +263,12 @@ pub fn okx_page(
         notes: notes(report),
         failures: Failures {
             file_problems: Vec::new(),
-            rows: collected.first_failures,
+            rows: parts.first_failures,
             total_rows: report.failed + report.owner_attested + report.status_excluded,
         },
         charts,
-        table: TableInfo {
-            total: collected.total,
-            in_table: collected.rows.len() as u64,
-            sampled: collected.sampled,
-            limit: opts.max_table_rows,
-            full_json: shown(&opts.full_json),
-        },
-        diff,
-        rows: collected.rows,
+        table: parts.table,
+        diff: parts.diff,
+        rows: parts.rows,
     })
 }

@@ -189,6 +189,11 @@ pub fn now() -> String {
         .unwrap_or_default()
 }
 
+/// The tool that made the page.
+pub fn tool() -> String {
+    format!("porsign {}", env!("CARGO_PKG_VERSION"))
+}
+
 /// "1 address" / "3 addresses".
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

@@ -57,7 +57,8 @@ pub const LISTED_FAILURES: usize = 1000;
 
 /// Keeps the table's rows within `limit`: failures first (all of them while they fit), then an
 /// evenly spaced sample of the others. The sample keeps every `stride`-th row and doubles the
-/// stride whenever it holds more than `limit`, so memory stays within about twice the limit.
+/// stride whenever it holds more than twice `limit` (so it never holds fewer than `limit` of
+/// them once it has had that many), and is thinned evenly to the room left at the end.
 #[derive(Debug)]
 pub struct TableRows {
     limit: usize,
@@ -93,6 +94,9 @@ impl TableRows {
         if row.verdict != RowVerdict::Valid && self.first_failures.len() < LISTED_FAILURES {
             self.first_failures.push(row.clone());
         }
+        if self.limit == 0 {
+            return;
+        }
         if row.verdict == RowVerdict::Failed {
             if self.failed.len() < self.limit {
                 self.failed.push(row);
@@ -107,7 +111,7 @@ impl TableRows {
             return;
         }
         self.others.push((seq, row));
-        if self.others.len() > self.limit {
+        if self.others.len() > 2 * self.limit {
             self.stride *= 2;
             let stride = self.stride;
             self.others.retain(|(s, _)| s % stride == 0);
