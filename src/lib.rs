@@ -185,6 +185,7 @@ pub mod escape;
 pub mod lines;
 pub mod model;
 pub mod okx;
+pub mod report;
 pub mod scheme;
 pub mod sign;
 

@@ -16,6 +16,8 @@ mod emulator;
 mod layers;
 /// OKX proof-of-reserves files: real samples, layouts, tampering, verify/import/bench CLI.
 mod okx;
+/// `porsign report`: the auditor's HTML page, in headless Chromium too.
+mod report;
 /// Known-answer tests for the signature schemes (BIP-137, BIP-322, EIP-191, multisig).
 mod scheme;
 /// `porsign sign` on the built-in emulator.

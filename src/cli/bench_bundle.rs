@@ -17,7 +17,8 @@ use crate::emulator::keys::SoftwareSigner;
 use crate::model::{Chain, Network};
 use crate::okx::bench::{peak_rss_kib, recover_ns, reset_peak_rss};
 
-const MESSAGE: &str = "porsign bench challenge";
+/// The challenge every generated entry signs.
+pub const MESSAGE: &str = "porsign bench challenge";
 
 #[derive(Serialize)]
 struct BenchBundleDoc {
@@ -86,11 +87,9 @@ fn entry(signer: &SoftwareSigner, i: u32) -> Result<Entry, CliError> {
     })
 }
 
-pub fn run(out: &Output, args: BenchBundleArgs) -> Result<Exit, CliError> {
-    let path =
-        std::env::temp_dir().join(format!("porsign-bench-bundle-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let start = Instant::now();
+/// Writes a bundle of `entries` generated proofs over [`MESSAGE`] to `path` (P2WPKH BIP-137 and
+/// EIP-191 in turn, each claiming 1.5), as `porsign bench bundle` and `bench report` use.
+pub fn write_bundle(path: &std::path::Path, entries: u32) -> Result<(), CliError> {
     let signer = SoftwareSigner::speculos_default();
     let header = Header {
         format: crate::bundle::BUNDLE_FORMAT.into(),
@@ -101,18 +100,27 @@ pub fn run(out: &Output, args: BenchBundleArgs) -> Result<Exit, CliError> {
         created_at: "2026-11-01T00:00:00Z".into(),
         tool: format!("porsign {}", env!("CARGO_PKG_VERSION")),
     };
-    let mut writer = BundleWriter::create_bulk(&path, &header).map_err(fail)?;
-    for chunk_start in (0..args.entries).step_by(4096) {
-        let chunk_end = chunk_start.saturating_add(4096).min(args.entries);
-        let entries: Vec<Entry> = (chunk_start..chunk_end)
+    let mut writer = BundleWriter::create_bulk(path, &header).map_err(fail)?;
+    for chunk_start in (0..entries).step_by(4096) {
+        let chunk_end = chunk_start.saturating_add(4096).min(entries);
+        let chunk: Vec<Entry> = (chunk_start..chunk_end)
             .into_par_iter()
             .map(|i| entry(&signer, i))
             .collect::<Result<_, _>>()?;
-        for e in entries {
+        for e in chunk {
             writer.append(e).map_err(fail)?;
         }
     }
     writer.finish().map_err(fail)?;
+    Ok(())
+}
+
+pub fn run(out: &Output, args: BenchBundleArgs) -> Result<Exit, CliError> {
+    let path =
+        std::env::temp_dir().join(format!("porsign-bench-bundle-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let start = Instant::now();
+    write_bundle(&path, args.entries)?;
     let generate_seconds = start.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
 

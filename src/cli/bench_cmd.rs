@@ -23,6 +23,23 @@ pub enum BenchCommand {
     /// Generate a bundle of single-key proofs and time the bundle verifier against the
     /// secp256k1 bound.
     Bundle(BenchBundleArgs),
+    /// Generate that bundle and time the HTML report of it (verification included), with its
+    /// size.
+    Report(BenchReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchReportArgs {
+    /// Entries to generate.
+    #[arg(long, default_value_t = 100_000)]
+    pub entries: u32,
+    /// The report's --max-table-rows.
+    #[arg(long, default_value_t = super::report_cmd::DEFAULT_MAX_TABLE_ROWS)]
+    pub max_table_rows: usize,
+    /// Keep the bundle and its report in this folder (default: a temporary folder, removed
+    /// afterwards).
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -15,7 +15,6 @@ use serde::Serialize;
 use super::output::Output;
 use super::{CliError, Exit};
 use crate::app::{btc, eth};
-use crate::bundle::{verify_bundle, VerifyOptions};
 use crate::challenge::{Challenge, ChallengeParams};
 use crate::device::Transport;
 use crate::emulator::keys::SPECULOS_DEFAULT_MNEMONIC;
@@ -43,6 +42,7 @@ struct DemoDoc {
     challenge: String,
     reserves: String,
     bundle: String,
+    report: String,
     entries: u64,
     valid: u64,
     result: &'static str,
@@ -186,12 +186,14 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     )
     .map_err(|e| CliError::new(Exit::Internal, &e))?;
 
-    let file = std::fs::File::open(&bundle).map_err(fail)?;
-    let report = verify_bundle(
-        std::io::BufReader::new(file),
-        &VerifyOptions::new(challenge.message.clone()),
-    )
-    .map_err(|e| CliError::new(Exit::Internal, &e))?;
+    // The auditor's page is written from this verification.
+    let report_path = dir.join("report.html");
+    let report = super::report_cmd::quiet_bundle_report(
+        &bundle,
+        Ok((&challenge, &challenge_path)),
+        &report_path,
+        super::report_cmd::DEFAULT_MAX_TABLE_ROWS,
+    )?;
     let ok = report.all_valid();
     for f in &report.failures {
         out.line(&format!("FAIL line {}: {}", f.line, f.reason));
@@ -210,6 +212,10 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     ));
     out.line(&format!("bundle: {}", bundle.display()));
     out.line(&format!(
+        "report: {} (open it in a browser: what an auditor sees)",
+        report_path.display()
+    ));
+    out.line(&format!(
         "verify it yourself: porsign verify {} --challenge {}",
         bundle.display(),
         challenge_path.display()
@@ -221,6 +227,7 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
             challenge: challenge_path.display().to_string(),
             reserves: reserves_path.display().to_string(),
             bundle: bundle.display().to_string(),
+            report: report_path.display().to_string(),
             entries: report.entries,
             valid: report.valid,
             result: if ok { "valid" } else { "invalid" },

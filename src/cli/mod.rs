@@ -8,6 +8,8 @@ mod bench_bundle;
 #[cfg(feature = "emulator")]
 mod bench_cmd;
 #[cfg(feature = "emulator")]
+mod bench_report;
+#[cfg(feature = "emulator")]
 mod bench_sign;
 mod bundle_cmd;
 mod challenge_cmd;
@@ -20,8 +22,10 @@ pub mod exit;
 mod okx_cmd;
 mod okx_report;
 mod output;
+mod report_cmd;
 pub mod sign_cmd;
 mod verify_cmd;
+mod verify_json;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +59,9 @@ pub enum Command {
     Challenge(ChallengeCommand),
     /// Verify an attestation bundle against the challenge, or an OKX proof-of-reserves CSV.
     Verify(VerifyArgs),
+    /// Verify like `verify` (same checks, output and exit code) and write the auditor's
+    /// self-contained HTML report.
+    Report(report_cmd::ReportArgs),
     /// Convert another tool's file into a bundle.
     #[command(subcommand)]
     Import(okx_cmd::ImportCommand),
@@ -186,6 +193,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Challenge(ChallengeCommand::New(args)) => challenge_cmd::new(&out, args),
         Command::Challenge(ChallengeCommand::Show(args)) => challenge_cmd::show(&out, args),
         Command::Verify(args) => verify_cmd::run(&out, args),
+        Command::Report(args) => report_cmd::run(&out, args),
         Command::Import(okx_cmd::ImportCommand::Okx(args)) => okx_cmd::import(&out, args),
         #[cfg(feature = "emulator")]
         Command::Bench(bench_cmd::BenchCommand::Verify(args)) => bench_cmd::run(&out, args),
@@ -193,6 +201,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Bench(bench_cmd::BenchCommand::Sign(args)) => bench_cmd::run_sign(&out, args),
         #[cfg(feature = "emulator")]
         Command::Bench(bench_cmd::BenchCommand::Bundle(args)) => bench_cmd::run_bundle(&out, args),
+        Command::Bench(bench_cmd::BenchCommand::Report(args)) => bench_report::run(&out, args),
         Command::Sign(args) => sign_cmd::run(&out, args),
         Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),
         #[cfg(feature = "emulator")]

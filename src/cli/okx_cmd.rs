@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::output::Output;
+use super::verify_cmd::{Observer, OkxRun, Verified};
 use super::{CliError, Exit};
 use crate::lines::FileError;
 use crate::okx::{self, OkxError, Report, RowEvent, VerifyOptions};
@@ -62,12 +63,16 @@ fn input_error(file: &str, e: &OkxError) -> CliError {
 }
 
 /// Verifies an OKX file. `message`: the expected message (`--message` / `--challenge`).
+/// `observer` sees every row and then the finished run (`wrap` makes it from the report)
+/// before the report is printed.
 pub fn verify(
     out: &Output,
     path: &Path,
     message: Option<String>,
     flags: &OkxFlags,
-) -> Result<Exit, CliError> {
+    observer: &mut dyn Observer,
+    wrap: impl FnOnce(Report) -> Verified,
+) -> Result<Verified, CliError> {
     let shown = path.display().to_string();
     let input = okx::open(path).map_err(|e| input_error(&shown, &e))?;
     let opts = VerifyOptions {
@@ -83,22 +88,30 @@ pub fn verify(
     // First line: which format and rule set apply, before anything the rows say.
     let head = verification.report_head();
     out.line(&format!("format: {}; rules: {}", head.format, head.rules));
-    let mut print_row = |e: RowEvent<'_>| super::okx_report::print_event(out, e, &opts);
+    let mut print_row = |e: RowEvent<'_>| {
+        super::okx_report::print_event(out, e, &opts);
+        observer.okx_event(&e);
+    };
     let report = verification
         .run(&mut print_row)
         .map_err(|e| input_error(&shown, &e))?;
+    let verified = wrap(report);
+    observer.finished(&verified)?;
+    let Verified::Okx(OkxRun { report, .. }) = &verified else {
+        return Ok(verified);
+    };
     let ok = report.all_valid();
-    super::okx_report::print_report(out, &report, &shown);
+    super::okx_report::print_report(out, report, &shown);
     out.document(
         "okx-verify-report",
         &VerifyDoc {
             result: if ok { "valid" } else { "invalid" },
             file: shown,
             summary_mismatches: report.summary_mismatches().count(),
-            report: &report,
+            report,
         },
     );
-    Ok(if ok { Exit::Ok } else { Exit::Invalid })
+    Ok(verified)
 }
 
 /// `porsign import okx`.

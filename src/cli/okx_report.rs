@@ -40,7 +40,7 @@ pub fn print_event(out: &Output, event: RowEvent<'_>, opts: &VerifyOptions) {
             amount_note(n.amount.as_deref()),
             n.reason
         )),
-        RowEvent::OwnerAttested(_) => {}
+        RowEvent::OwnerAttested(_) | RowEvent::Row(_) => {}
         RowEvent::StatusExcluded(n) => out.line(&format!(
             "EXCLUDED line {} {} {} ({}): {}",
             n.line,

@@ -1,19 +1,22 @@
-//! `porsign verify`.
+//! `porsign verify`, and the one verification that `porsign report` shares with it: the same
+//! checks, printed output, `--json` document and exit code, with an [`Observer`] that sees
+//! every entry's result as it is decided and the finished report before it is printed.
 
-use std::io::{BufReader, Seek, SeekFrom, Write};
+use std::io::BufReader;
 
 use serde::Serialize;
 
 use super::output::{CliError, Output};
+use super::verify_json::JsonReport;
 use super::{Exit, FileFormatArg, VerifyArgs};
 use crate::bundle::verify::{EntryResult, Verdict};
 use crate::bundle::{self, Report, VerifyOptions};
 use crate::challenge::Challenge;
-use crate::escape;
+use crate::okx::RowEvent;
 
 /// The format and rule set a bundle is verified under; the report's first line says so.
-const BUNDLE_FORMAT: &str = "porsign-bundle-v1";
-const BUNDLE_RULES: &str = "porsign-bundle-v1: every entry proves its own address with a \
+pub const BUNDLE_FORMAT: &str = "porsign-bundle-v1";
+pub const BUNDLE_RULES: &str = "porsign-bundle-v1: every entry proves its own address with a \
 signature over the challenge; no claim is accepted on an owner's word";
 
 /// The parts of the JSON report known before the first entry.
@@ -38,17 +41,94 @@ struct VerifyDocTail<'a> {
     result: &'static str,
 }
 
+/// Sees a verification as it runs: every result in file order, then the finished report
+/// before anything about it is printed (an `Err` from [`Observer::finished`] stops the command
+/// with that error, and no report is printed).
+pub trait Observer {
+    fn bundle_entry(&mut self, _result: &EntryResult<'_>) {}
+    fn okx_event(&mut self, _event: &RowEvent<'_>) {}
+    fn finished(&mut self, _verified: &Verified) -> Result<(), CliError> {
+        Ok(())
+    }
+}
+
+/// `porsign verify` itself watches nothing.
+struct Plain;
+impl Observer for Plain {}
+
+/// A verified bundle: what it was checked against, and what was found.
+pub struct BundleRun {
+    pub file: String,
+    /// `detected` or `--format`.
+    pub format_source: &'static str,
+    /// The expected message and its SHA-256.
+    pub message: String,
+    pub challenge_sha256: String,
+    /// The challenge file, when given with `--challenge`.
+    pub challenge: Option<Challenge>,
+    pub report: Report,
+}
+
+/// A verified OKX file.
+pub struct OkxRun {
+    pub file: String,
+    pub format_source: &'static str,
+    pub challenge: Option<Challenge>,
+    pub report: crate::okx::Report,
+}
+
+/// What a verification of a usable input found.
+pub enum Verified {
+    Bundle(BundleRun),
+    Okx(OkxRun),
+}
+
+impl Verified {
+    /// The exit code of `verify`: 0 when everything verified, 1 otherwise.
+    pub fn exit(&self) -> Exit {
+        let ok = match self {
+            Verified::Bundle(b) => b.report.all_valid(),
+            Verified::Okx(o) => o.report.all_valid(),
+        };
+        if ok {
+            Exit::Ok
+        } else {
+            Exit::Invalid
+        }
+    }
+}
+
 pub fn run(out: &Output, args: VerifyArgs) -> Result<Exit, CliError> {
+    verify(out, &args, &mut Plain).map(|v| v.exit())
+}
+
+/// Loads `--challenge FILE` when given.
+fn load_challenge(args: &VerifyArgs) -> Result<Option<Challenge>, CliError> {
+    args.challenge
+        .as_deref()
+        .map(Challenge::load)
+        .transpose()
+        .map_err(|e| CliError::new(Exit::Input, &e))
+}
+
+/// Verifies the input named by `args` exactly as `porsign verify` does (printing the same
+/// lines and `--json` document), telling `observer` what it finds. `Err`: unusable input
+/// (exit 2) or an error from the observer.
+pub fn verify(
+    out: &Output,
+    args: &VerifyArgs,
+    observer: &mut dyn Observer,
+) -> Result<Verified, CliError> {
     let format_source = match args.format {
         FileFormatArg::Auto => "detected",
         _ => "--format",
     };
-    if is_okx(&args)? {
-        return verify_okx(out, &args, format_source);
+    if is_okx(args)? {
+        return verify_okx(out, args, format_source, observer);
     }
-    let (message, challenge_created_at) = match (&args.challenge, &args.message) {
-        (Some(path), _) => {
-            let challenge = Challenge::load(path).map_err(|e| CliError::new(Exit::Input, &e))?;
+    let challenge = load_challenge(args)?;
+    let (message, challenge_created_at) = match (&challenge, &args.message) {
+        (Some(challenge), _) => {
             let created = time::OffsetDateTime::parse(
                 &challenge.created_at,
                 &time::format_description::well_known::Rfc3339,
@@ -59,7 +139,7 @@ pub fn run(out: &Output, args: VerifyArgs) -> Result<Exit, CliError> {
                     format!("challenge field `created_at`: not an RFC 3339 time: {e}"),
                 )
             })?;
-            (challenge.message, Some(created))
+            (challenge.message.clone(), Some(created))
         }
         (None, Some(m)) => (m.clone(), None),
         (None, None) => {
@@ -121,6 +201,7 @@ pub fn run(out: &Output, args: VerifyArgs) -> Result<Exit, CliError> {
                 spill_error.get_or_insert(e);
             }
         }
+        observer.bundle_entry(r);
     };
     let report = bundle::verify::verify_bundle_streaming(
         BufReader::with_capacity(1 << 20, file),
@@ -138,84 +219,27 @@ pub fn run(out: &Output, args: VerifyArgs) -> Result<Exit, CliError> {
     if let Some(e) = spill_error {
         return Err(report_io(e));
     }
-    let ok = report.all_valid();
-    print_report(out, &report, &shown);
-    if let Some(j) = json {
-        j.finish(&VerifyDocTail {
-            report: &report,
-            result: if ok { "valid" } else { "invalid" },
-        })
-        .map_err(report_io)?;
-    }
-    Ok(if ok { Exit::Ok } else { Exit::Invalid })
-}
-
-/// The `--json` report: one JSON document with the head, every entry's result (unless
-/// `--summary-only`), then the counts and failures. Results are spilled to an unnamed temporary
-/// file as they come, not held in memory, and the document is printed only once verification
-/// has finished: an unusable file (exit 2) still prints the `error` document and nothing else.
-struct JsonReport {
-    head: String,
-    spill: Option<std::io::BufWriter<std::fs::File>>,
-    first: bool,
-}
-
-impl JsonReport {
-    fn start<T: Serialize>(head: &T, list_entries: bool) -> Result<Self, CliError> {
-        let spill = if list_entries {
-            let file = tempfile::tempfile().map_err(|e| {
-                CliError::msg(
-                    Exit::Input,
-                    format!("cannot create a temporary file for the JSON report: {e}"),
-                )
-            })?;
-            Some(std::io::BufWriter::with_capacity(1 << 16, file))
-        } else {
-            None
-        };
-        Ok(JsonReport {
-            head: object_text(head),
-            spill,
-            first: true,
-        })
-    }
-
-    fn entry(&mut self, result: &EntryResult<'_>) -> std::io::Result<()> {
-        let Some(spill) = self.spill.as_mut() else {
-            return Ok(());
-        };
-        let sep = if self.first { "\n" } else { ",\n" };
-        self.first = false;
-        write!(spill, "{sep}{}", object_text(result))
-    }
-
-    /// Prints the whole document: head, results, tail.
-    fn finish<T: Serialize>(self, tail: &T) -> std::io::Result<()> {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-        // `{...}` without its closing brace; the results array and the tail follow.
-        let head = self.head.strip_suffix('}').unwrap_or(&self.head);
-        write!(out, "{head}")?;
-        if let Some(spill) = self.spill {
-            let mut file = spill.into_inner().map_err(|e| e.into_error())?;
-            file.seek(SeekFrom::Start(0))?;
-            write!(out, ",\"results\":[")?;
-            std::io::copy(&mut file, &mut out)?;
-            write!(out, "\n]")?;
+    let verified = Verified::Bundle(BundleRun {
+        file: shown,
+        format_source,
+        message: opts.expected_message,
+        challenge_sha256,
+        challenge,
+        report,
+    });
+    observer.finished(&verified)?;
+    if let Verified::Bundle(run) = &verified {
+        let ok = run.report.all_valid();
+        print_report(out, &run.report, &run.file);
+        if let Some(j) = json {
+            j.finish(&VerifyDocTail {
+                report: &run.report,
+                result: if ok { "valid" } else { "invalid" },
+            })
+            .map_err(report_io)?;
         }
-        let tail = object_text(tail);
-        let body = tail.strip_prefix('{').unwrap_or(&tail);
-        writeln!(out, ",{body}")?;
-        out.flush()
     }
-}
-
-/// A serializable object as JSON text with no raw bidi or invisible characters.
-fn object_text<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(v) => escape::json_line(&v),
-        Err(e) => escape::json_line(&serde_json::json!({ "serialize_error": e.to_string() })),
-    }
+    Ok(verified)
 }
 
 fn print_report(out: &Output, report: &Report, file: &str) {
@@ -290,14 +314,16 @@ fn is_okx(args: &VerifyArgs) -> Result<bool, CliError> {
     }
 }
 
-fn verify_okx(out: &Output, args: &VerifyArgs, _format_source: &str) -> Result<Exit, CliError> {
-    let message = match (&args.challenge, &args.message) {
-        (Some(path), _) => Some(
-            Challenge::load(path)
-                .map_err(|e| CliError::new(Exit::Input, &e))?
-                .message,
-        ),
-        (None, m) => m.clone(),
+fn verify_okx(
+    out: &Output,
+    args: &VerifyArgs,
+    format_source: &'static str,
+    observer: &mut dyn Observer,
+) -> Result<Verified, CliError> {
+    let challenge = load_challenge(args)?;
+    let message = match &challenge {
+        Some(c) => Some(c.message.clone()),
+        None => args.message.clone(),
     };
     let flags = super::okx_cmd::OkxFlags {
         check_summary: !args.no_summary_check,
@@ -305,5 +331,14 @@ fn verify_okx(out: &Output, args: &VerifyArgs, _format_source: &str) -> Result<E
         accept_owner_attested: args.accept_owner_attested,
         accept_status_excluded: args.accept_status_excluded,
     };
-    super::okx_cmd::verify(out, &args.bundle, message, &flags)
+    let file = args.bundle.display().to_string();
+    let wrap = |report| {
+        Verified::Okx(OkxRun {
+            file,
+            format_source,
+            challenge,
+            report,
+        })
+    };
+    super::okx_cmd::verify(out, &args.bundle, message, &flags, observer, wrap)
 }

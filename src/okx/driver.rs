@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::csv::{self, Cells, Layout, LineReader, SummaryRow};
 use super::error::RowFailure;
 use super::outcome::{column_count_ok, process, Outcome};
-use super::report::{FailureRecord, MessageConflict, Report, RowEvent, RowNote};
+use super::report::{FailureRecord, MessageConflict, Report, RowEvent, RowNote, RowSeen};
 use super::summary::{self, RowClass, Tally};
 use super::verify::{MessageRule, Proof, Verifier};
 use super::OkxError;
@@ -195,7 +195,8 @@ impl<R: BufRead + Send> Verification<R> {
         )
     }
 
-    /// Verifies every row. `on_row` sees every row that is not plainly proven, in file order.
+    /// Verifies every row. `on_row` sees every row that is not plainly proven, in file order,
+    /// then every row as [`RowEvent::Row`].
     /// `Err` means the file became unusable (exit 2); otherwise the report says what failed.
     pub fn run(self, on_row: &mut dyn FnMut(RowEvent<'_>)) -> Result<Report, OkxError> {
         let mut judge = Judge::new(self.report_head(), &self.opts, on_row);
@@ -270,7 +271,8 @@ impl<R: BufRead + Send> Verification<R> {
 }
 
 /// Verifies a whole file from a reader. `on_row` sees every row that is not plainly proven
-/// (failed, owner-attested, status-excluded), in file order. `Err` means the file is unusable
+/// (failed, owner-attested, status-excluded), in file order, then every row as
+/// [`RowEvent::Row`]. `Err` means the file is unusable
 /// (exit 2); otherwise the report says what failed.
 pub fn verify_stream<R: BufRead + Send>(
     input: R,
@@ -368,6 +370,7 @@ impl<'c> Judge<'c> {
             Some(Some(a)) => Some(a.to_string()),
             _ => None,
         };
+        let mut reason: Option<String> = None;
         match class {
             RowClass::Proven(_) => report.proven += 1,
             RowClass::Failed | RowClass::Duplicate => {
@@ -378,7 +381,7 @@ impl<'c> Judge<'c> {
             }
             RowClass::OwnerAttested | RowClass::StatusExcluded => {
                 let owner = class == RowClass::OwnerAttested;
-                let reason = match o.excluded_status {
+                let why = match o.excluded_status {
                     Some(status) if !owner => format!(
                         "status {status:?}: okx counts only rows of status 5 (the row's signatures verified)"
                     ),
@@ -388,21 +391,30 @@ impl<'c> Judge<'c> {
                     line: o.line,
                     coin: coin.to_owned(),
                     address: address.to_owned(),
-                    amount,
-                    reason,
+                    amount: amount.clone(),
+                    reason: why,
                 };
                 let max = self.max_listed;
                 if owner {
                     report.owner_attested += 1;
                     (self.on_row)(RowEvent::OwnerAttested(&note));
-                    let list = &mut report.owner_attested_rows;
-                    keep(list, &mut report.owner_attested_rows_omitted, note, max);
                 } else {
                     report.status_excluded += 1;
                     (self.on_row)(RowEvent::StatusExcluded(&note));
-                    let list = &mut report.status_excluded_rows;
-                    keep(list, &mut report.status_excluded_rows_omitted, note, max);
                 }
+                reason = Some(note.reason.clone());
+                let (list, omitted) = if owner {
+                    (
+                        &mut report.owner_attested_rows,
+                        &mut report.owner_attested_rows_omitted,
+                    )
+                } else {
+                    (
+                        &mut report.status_excluded_rows,
+                        &mut report.status_excluded_rows_omitted,
+                    )
+                };
+                keep(list, omitted, note, max);
             }
         }
         if let Some(kind) = failure {
@@ -429,6 +441,7 @@ impl<'c> Judge<'c> {
                 kind,
             };
             (self.on_row)(RowEvent::Failure(&rec));
+            reason = Some(rec.reason.clone());
             keep(
                 &mut report.failures,
                 &mut report.failures_omitted,
@@ -436,6 +449,14 @@ impl<'c> Judge<'c> {
                 self.max_listed,
             );
         }
+        (self.on_row)(RowEvent::Row(RowSeen {
+            line: o.line,
+            coin,
+            address,
+            amount: amount.as_deref(),
+            class,
+            reason: reason.as_deref(),
+        }));
     }
 
     fn finish(mut self, preamble: &Preamble, opts: &VerifyOptions) -> Report {

@@ -37,7 +37,7 @@ pub(crate) mod verify;
 
 pub use driver::{verify_stream, Verification, VerifyOptions};
 pub use error::{OkxError, RowFailure};
-pub use report::{FailureRecord, MessageConflict, Report, RowEvent, RowNote};
+pub use report::{FailureRecord, MessageConflict, Report, RowEvent, RowNote, RowSeen};
 pub use verify::{MessageRule, Proof, RowInput, Verifier};
 
 use std::io::Read;

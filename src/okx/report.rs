@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::csv::{Layout, LayoutKind};
 use super::error::RowFailure;
-use super::summary::{CoinStats, SummaryCheck, SummaryStatus};
+use super::summary::{CoinStats, RowClass, SummaryCheck, SummaryStatus};
 
 /// A failed row.
 #[derive(Clone, Debug, Serialize)]
@@ -32,8 +32,24 @@ pub struct RowNote {
     pub reason: String,
 }
 
+/// Every row once it is judged, proven or not, for callers that list every row (the HTML
+/// report's address table). Text borrowed from the row.
+#[derive(Clone, Copy, Debug)]
+pub struct RowSeen<'a> {
+    /// 1-based line of the file.
+    pub line: u64,
+    pub coin: &'a str,
+    pub address: &'a str,
+    /// The row's amount (None: the layout has no amounts, or its unit is unknown).
+    pub amount: Option<&'a str>,
+    pub class: RowClass,
+    /// Why the row failed or is not counted as proven.
+    pub reason: Option<&'a str>,
+}
+
 /// What the caller is told while the rows are verified, in file order: first the message
-/// every row must sign (once it is known), then each row that is not plainly proven.
+/// every row must sign (once it is known), then each row that is not plainly proven, and
+/// after it (for every row) [`RowEvent::Row`].
 #[derive(Clone, Copy, Debug)]
 pub enum RowEvent<'a> {
     /// The message rows are held to, and where it comes from (`given` or `first-row`, with the
@@ -48,6 +64,8 @@ pub enum RowEvent<'a> {
     OwnerAttested(&'a RowNote),
     /// Left out by its status column.
     StatusExcluded(&'a RowNote),
+    /// Every row, after the event above that it may have had.
+    Row(RowSeen<'a>),
 }
 
 impl RowEvent<'_> {
@@ -57,6 +75,7 @@ impl RowEvent<'_> {
             RowEvent::Message { .. } => None,
             RowEvent::Failure(f) => Some(f.line),
             RowEvent::OwnerAttested(n) | RowEvent::StatusExcluded(n) => Some(n.line),
+            RowEvent::Row(r) => Some(r.line),
         }
     }
 }
