@@ -201,6 +201,7 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Bench(bench_cmd::BenchCommand::Sign(args)) => bench_cmd::run_sign(&out, args),
         #[cfg(feature = "emulator")]
         Command::Bench(bench_cmd::BenchCommand::Bundle(args)) => bench_cmd::run_bundle(&out, args),
+        #[cfg(feature = "emulator")]
         Command::Bench(bench_cmd::BenchCommand::Report(args)) => bench_report::run(&out, args),
         Command::Sign(args) => sign_cmd::run(&out, args),
         Command::Bundle(cmd) => bundle_cmd::run(&out, cmd),

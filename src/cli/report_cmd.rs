@@ -87,6 +87,7 @@ pub(super) fn write_bundle_report(
 
 /// Verifies a bundle against a challenge (or a bare message) and writes its report, printing
 /// nothing: for the demo and `porsign bench report`. Returns the verifier's report.
+#[cfg(feature = "emulator")]
 pub(super) fn quiet_bundle_report(
     bundle: &Path,
     challenge: Result<(&crate::challenge::Challenge, &Path), &str>,
