@@ -210,6 +210,16 @@ impl Approver {
                 {
                     press(api, "both");
                     decisions += 1;
+                    // The decision screen can stay up a moment after the press (the device
+                    // is signing): a second press there is ignored by the device but would be
+                    // counted here, so wait until the screen has moved on.
+                    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                    while screen_text(api) == text
+                        && std::time::Instant::now() < deadline
+                        && !flag.load(Ordering::Relaxed)
+                    {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
                 } else {
                     press(api, "right");
                 }
