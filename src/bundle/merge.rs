@@ -83,6 +83,12 @@ fn read_input(path: &Path) -> Result<Input, MergeError> {
                 entries.push((raw.number, e));
             }
             Line::Footer(f) => footer = Some(f),
+            // A seal vouches for one finished bundle; merging makes another, sealed afresh.
+            Line::Seal(_) => {
+                return Err(incomplete(
+                    "it is sealed: merge the unsealed partial bundles, then seal the result",
+                ))
+            }
         }
     }
     let header = header.ok_or_else(|| wrap(BundleError::Empty))?;

@@ -7,7 +7,10 @@ pub mod reader;
 pub mod verify;
 pub mod writer;
 
-pub use model::{Entry, Footer, Header, Line, Named, Scheme, BUNDLE_FORMAT, BUNDLE_VERSION};
+pub use model::{
+    Entry, Footer, Header, Line, Named, Scheme, Seal, BUNDLE_FORMAT, BUNDLE_VERSION,
+    SUPPORTED_VERSIONS,
+};
 pub use verify::{verify_bundle, EntryFailure, Failure, Report, VerifyOptions};
 pub use writer::{BundleWriter, ResumeState};
 
@@ -37,7 +40,7 @@ pub enum BundleError {
         "line 1: field `format`: {found:?} is not a porsign bundle (expected {BUNDLE_FORMAT:?})"
     )]
     Format { found: String },
-    #[error("line 1: field `version`: bundle version {found} is not supported (this porsign reads version {BUNDLE_VERSION})")]
+    #[error("line 1: field `version`: bundle version {found} is not supported (this porsign reads versions 1 and 2)")]
     Version { found: u32 },
     #[error("{path} already exists; resume it with the same command or choose another output")]
     Exists { path: String },

@@ -1,6 +1,8 @@
-//! The lines of a bundle v1 file, as serde types.
+//! The lines of a bundle file (versions 1 and 2), as serde types.
 //!
-//! A bundle is JSON Lines: one `header`, then one `entry` per reserve address, then one `footer`.
+//! A bundle is JSON Lines: one `header`, then one `entry` per reserve address, then one `footer`,
+//! and in version 2 optionally one `seal`. Version 2 adds batch entries (`bip322-batch`, with
+//! `batch` and `input`) and the seal; everything else is version 1 unchanged.
 //! Every line is a JSON object whose `type` field says which of the three it is. Unknown fields,
 //! repeated keys and `null` values are refused (see `reader::decode_line`, the only way lines
 //! are read): a verifier must not silently ignore, or pick among, things a reader might take as
@@ -15,8 +17,10 @@ use crate::model::{Chain, Network, UnknownName};
 
 /// The `format` value of a bundle header.
 pub const BUNDLE_FORMAT: &str = "porsign-bundle";
-/// The bundle format version this build writes and reads.
-pub const BUNDLE_VERSION: u32 = 1;
+/// The bundle format version this build writes.
+pub const BUNDLE_VERSION: u32 = 2;
+/// The versions this build reads: version 1 bundles keep verifying.
+pub const SUPPORTED_VERSIONS: [u32; 2] = [1, 2];
 
 /// The first line: what the bundle is and what every entry signed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -68,6 +72,41 @@ pub struct Entry {
     /// Amount held, a decimal string in the chain's main unit (BTC, ETH).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
+    /// Version 2, `bip322-batch` entries: the batch id (the txid of the batch `to_sign`, 64
+    /// lowercase hex) this entry's input belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
+    /// Version 2, `bip322-batch` entries: this entry's input in its batch (0, 1, ... in order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<u32>,
+}
+
+impl Entry {
+    /// An entry with only the required fields; the optional ones are None.
+    pub fn new(
+        chain: Chain,
+        network: Network,
+        address: impl Into<String>,
+        scheme: Scheme,
+        signatures: Vec<String>,
+    ) -> Self {
+        Entry {
+            index: 0,
+            chain,
+            network: Named::Known(network),
+            address: address.into(),
+            scheme: Named::Known(scheme),
+            signatures,
+            pubkey: None,
+            script: None,
+            descriptor: None,
+            path: None,
+            fingerprint: None,
+            amount: None,
+            batch: None,
+            input: None,
+        }
+    }
 }
 
 /// The last line: lets a verifier detect truncation and dropped or edited entries.
@@ -80,12 +119,34 @@ pub struct Footer {
     pub sha256: String,
 }
 
+/// Version 2: the custodian's seal after the footer. A device signs `text` (BIP-137, shown on
+/// screen by SIGN_MESSAGE), which names the footer's digest, the entry count and the
+/// challenge, so that the bundle's unsigned claims (amounts, custodian) carry a key's word and
+/// any edit after sealing fails. See `bundle::seal`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Seal {
+    /// Exactly `bundle::seal::seal_text(..)` of the sealed bundle.
+    pub text: String,
+    pub chain: Chain,
+    pub network: Named<Network>,
+    /// The sealing address: the key that vouches.
+    pub address: String,
+    /// BIP-32 path of the sealing key on the device (informational).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `bip137`.
+    pub scheme: Named<Scheme>,
+    /// BIP-137 signature of `text` (base64).
+    pub signature: String,
+}
+
 /// Any line of a bundle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Line {
     Header(Header),
     Entry(Entry),
     Footer(Footer),
+    Seal(Seal),
 }
 
 /// A name read from a file: one this build knows, or the text as written. A bundle entry that
@@ -169,15 +230,19 @@ pub enum Scheme {
     Eip191,
     /// `personal_sign` of keccak256(message), as OKX's EVM proofs do.
     Eip191Keccak,
+    /// porsign's batch proof (bundle version 2): one input of a batch `to_sign` that proves
+    /// every address of the batch at once (`scheme::bip322::batch`).
+    Bip322Batch,
 }
 
 impl Scheme {
-    pub const ALL: [Scheme; 5] = [
+    pub const ALL: [Scheme; 6] = [
         Scheme::Bip137,
         Scheme::Bip322,
         Scheme::Bip137Multisig,
         Scheme::Eip191,
         Scheme::Eip191Keccak,
+        Scheme::Bip322Batch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -187,13 +252,16 @@ impl Scheme {
             Scheme::Bip137Multisig => "bip137-multisig",
             Scheme::Eip191 => "eip191",
             Scheme::Eip191Keccak => "eip191-keccak",
+            Scheme::Bip322Batch => "bip322-batch",
         }
     }
 
     /// The chain a scheme's signatures belong to.
     pub fn chain(self) -> Chain {
         match self {
-            Scheme::Bip137 | Scheme::Bip322 | Scheme::Bip137Multisig => Chain::Bitcoin,
+            Scheme::Bip137 | Scheme::Bip322 | Scheme::Bip137Multisig | Scheme::Bip322Batch => {
+                Chain::Bitcoin
+            }
             Scheme::Eip191 | Scheme::Eip191Keccak => Chain::Ethereum,
         }
     }
@@ -218,6 +286,7 @@ pub fn encode_line(line: &Line) -> String {
         Line::Header(h) => ("header", serde_json::to_value(h)),
         Line::Entry(e) => ("entry", serde_json::to_value(e)),
         Line::Footer(f) => ("footer", serde_json::to_value(f)),
+        Line::Seal(seal) => ("seal", serde_json::to_value(seal)),
     };
     let value = value
         .as_mut()

@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::model::{Entry, Footer, Header, Line, Named, Scheme};
+use super::model::{Entry, Footer, Header, Line, Named, Scheme, Seal};
 use super::BundleError;
 use crate::lines::{CappedLines, FileError};
 use crate::model::{Chain, Network};
@@ -123,6 +123,14 @@ struct LineFields {
     entries: Option<u64>,
     #[serde(default, deserialize_with = "present")]
     sha256: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    batch: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    input: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    text: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    signature: Option<String>,
 }
 
 #[derive(Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -131,6 +139,7 @@ enum LineKind {
     Header,
     Entry,
     Footer,
+    Seal,
 }
 
 /// A field that is present must hold a value of its type: `null` is an error, not "absent"
@@ -149,6 +158,7 @@ impl LineKind {
             LineKind::Header => "header",
             LineKind::Entry => "entry",
             LineKind::Footer => "footer",
+            LineKind::Seal => "seal",
         }
     }
 
@@ -177,8 +187,19 @@ impl LineKind {
                 "path",
                 "fingerprint",
                 "amount",
+                "batch",
+                "input",
             ],
             LineKind::Footer => &["entries", "sha256"],
+            LineKind::Seal => &[
+                "text",
+                "chain",
+                "network",
+                "address",
+                "path",
+                "scheme",
+                "signature",
+            ],
         }
     }
 }
@@ -208,6 +229,10 @@ impl LineFields {
             ("amount", self.amount.is_some()),
             ("entries", self.entries.is_some()),
             ("sha256", self.sha256.is_some()),
+            ("batch", self.batch.is_some()),
+            ("input", self.input.is_some()),
+            ("text", self.text.is_some()),
+            ("signature", self.signature.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))
@@ -256,10 +281,21 @@ pub fn decode_line(number: u64, text: &str) -> Result<Line, BundleError> {
             path: f.path,
             fingerprint: f.fingerprint,
             amount: f.amount,
+            batch: f.batch,
+            input: f.input,
         }),
         LineKind::Footer => Line::Footer(Footer {
             entries: f.entries.ok_or_else(|| required("entries"))?,
             sha256: f.sha256.ok_or_else(|| required("sha256"))?,
+        }),
+        LineKind::Seal => Line::Seal(Seal {
+            text: f.text.ok_or_else(|| required("text"))?,
+            chain: f.chain.ok_or_else(|| required("chain"))?,
+            network: f.network.ok_or_else(|| required("network"))?,
+            address: f.address.ok_or_else(|| required("address"))?,
+            path: f.path,
+            scheme: f.scheme.ok_or_else(|| required("scheme"))?,
+            signature: f.signature.ok_or_else(|| required("signature"))?,
         }),
     })
 }

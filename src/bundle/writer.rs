@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::model::{encode_line, Entry, Footer, Header, Line, Named};
 use super::reader::{decode_line, LineReader};
-use super::{BundleDigest, BundleError, BUNDLE_FORMAT, BUNDLE_VERSION};
+use super::{BundleDigest, BundleError, BUNDLE_FORMAT, SUPPORTED_VERSIONS};
 use crate::lines::FileError;
 use crate::model::{Chain, Network};
 
@@ -112,6 +112,10 @@ impl BundleWriter {
         let mut done = HashSet::new();
         let mut good_len = 0u64;
         let mut dropped = 0u64;
+        // The batch the last entries belong to, with the state from before its first entry: a
+        // batch is written whole, so one whose entries do not make up its declared batch (a run
+        // that died while writing it) is dropped as a whole.
+        let mut open_batch: Option<OpenBatch> = None;
         while let Some(raw) = reader.next_line()? {
             if !raw.complete {
                 dropped = raw.text.len() as u64;
@@ -136,6 +140,22 @@ impl BundleWriter {
                             raw.number, e.index, entries
                         )));
                     }
+                    match (&e.batch, &mut open_batch) {
+                        (Some(id), Some(open)) if &open.id == id => {}
+                        (Some(id), _) => {
+                            open_batch = Some(OpenBatch {
+                                id: id.clone(),
+                                start_len: good_len,
+                                digest: digest.clone(),
+                                entries,
+                                members: Vec::new(),
+                            })
+                        }
+                        (None, _) => open_batch = None,
+                    }
+                    if let Some(open) = open_batch.as_mut() {
+                        open.members.push(e.clone());
+                    }
                     if !done.insert(address_key(&e)) {
                         return Err(resume_err(format!(
                             "line {}: address {} is listed twice",
@@ -145,12 +165,23 @@ impl BundleWriter {
                     digest.update(&raw.text);
                     entries += 1;
                 }
-                Line::Footer(_) => return Err(BundleError::Finished { path: shown }),
+                Line::Footer(_) | Line::Seal(_) => {
+                    return Err(BundleError::Finished { path: shown })
+                }
             }
             good_len += raw.text.len() as u64 + 1;
         }
         drop(reader);
         let header = header.ok_or(BundleError::Empty)?;
+        if let Some(open) = open_batch.filter(|b| !b.is_whole(header.challenge.as_bytes())) {
+            dropped += good_len - open.start_len;
+            good_len = open.start_len;
+            digest = open.digest;
+            entries = open.entries;
+            for e in &open.members {
+                done.remove(&address_key(e));
+            }
+        }
         let write_err = |source| FileError::Write {
             path: shown.clone(),
             source,
@@ -210,6 +241,44 @@ impl BundleWriter {
         Ok(self.entries - 1)
     }
 
+    /// Appends the entries of one batch proof (their `index` is set here) and returns once all
+    /// of them are on disk: a batch is all or nothing, and `resume` drops a batch that a crash
+    /// cut short. Returns the index of the first.
+    pub fn append_batch(&mut self, batch: Vec<Entry>) -> Result<u64, BundleError> {
+        let first = self.entries;
+        for entry in &batch {
+            if self.durable && self.done.contains(&address_key(entry)) {
+                return Err(BundleError::Resume {
+                    path: self.path.display().to_string(),
+                    reason: format!("address {} is already in the bundle", entry.address),
+                });
+            }
+        }
+        let durable = std::mem::replace(&mut self.durable, false);
+        let written = batch.into_iter().try_for_each(|mut entry| {
+            entry.index = self.entries;
+            let key = address_key(&entry);
+            let line = encode_line(&Line::Entry(entry));
+            self.write_durably(&line)?;
+            self.digest.update(&line);
+            if durable {
+                self.done.insert(key);
+            }
+            self.entries += 1;
+            Ok::<(), BundleError>(())
+        });
+        self.durable = durable;
+        written?;
+        if durable {
+            let path = self.path.display().to_string();
+            self.file
+                .flush()
+                .and_then(|()| self.file.get_ref().sync_data())
+                .map_err(|source| FileError::Write { path, source })?;
+        }
+        Ok(first)
+    }
+
     /// Writes the footer. After this the file is complete and read-only to porsign.
     pub fn finish(mut self) -> Result<Footer, BundleError> {
         let footer = Footer {
@@ -250,6 +319,42 @@ impl BundleWriter {
     }
 }
 
+/// The batch the last entries of a resumed file belong to.
+struct OpenBatch {
+    id: String,
+    /// File length, digest and entry count before its first entry.
+    start_len: u64,
+    digest: BundleDigest,
+    entries: u64,
+    members: Vec<Entry>,
+}
+
+impl OpenBatch {
+    /// Whether the entries are the whole batch their id names: inputs 0, 1, ... in order, and
+    /// their addresses (with the challenge) rebuild the id.
+    fn is_whole(&self, message: &[u8]) -> bool {
+        let in_order = self
+            .members
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.input.and_then(|n| usize::try_from(n).ok()) == Some(i));
+        let spks: Option<Vec<bitcoin::ScriptBuf>> = self
+            .members
+            .iter()
+            .map(|e| {
+                let network = e.network.known()?;
+                crate::scheme::parse_btc_address(&e.address, network)
+                    .ok()
+                    .map(|a| a.script_pubkey())
+            })
+            .collect();
+        in_order
+            && spks.is_some_and(|spks| {
+                crate::scheme::bip322::batch::batch_id(message, &spks).to_string() == self.id
+            })
+    }
+}
+
 /// The done-set key of an entry.
 pub fn address_key(entry: &Entry) -> AddressKey {
     (entry.chain, entry.network.clone(), entry.address.clone())
@@ -262,7 +367,7 @@ pub fn check_header_kind(header: &Header) -> Result<(), BundleError> {
             found: header.format.clone(),
         });
     }
-    if header.version != BUNDLE_VERSION {
+    if !SUPPORTED_VERSIONS.contains(&header.version) {
         return Err(BundleError::Version {
             found: header.version,
         });

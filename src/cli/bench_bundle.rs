@@ -84,6 +84,8 @@ fn entry(signer: &SoftwareSigner, i: u32) -> Result<Entry, CliError> {
         path: Some(format!("m/{path}")),
         fingerprint: None,
         amount: Some("1.5".into()),
+        batch: None,
+        input: None,
     })
 }
 

@@ -155,20 +155,10 @@ fn entry(
     script: Option<String>,
     amount: Option<String>,
 ) -> Entry {
-    Entry {
-        index: 0,
-        chain,
-        network: Network::Mainnet.into(),
-        address: address.to_owned(),
-        scheme: scheme.into(),
-        signatures,
-        pubkey: None,
-        script,
-        descriptor: None,
-        path: None,
-        fingerprint: None,
-        amount,
-    }
+    let mut entry = Entry::new(chain, Network::Mainnet, address, scheme, signatures);
+    entry.script = script;
+    entry.amount = amount;
+    entry
 }
 
 /// Converts an OKX file into a new bundle at `output` (refuses to overwrite).

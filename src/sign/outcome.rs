@@ -40,6 +40,8 @@ pub(super) fn entry_for(reserve: &Reserve, scheme: Scheme, signatures: Vec<Strin
         path: None,
         fingerprint: None,
         amount: reserve.amount.clone(),
+        batch: None,
+        input: None,
     }
 }
 

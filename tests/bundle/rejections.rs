@@ -272,11 +272,12 @@ fn fields_a_scheme_cannot_check_fail() {
 
 #[test]
 fn wrong_version_and_malformed_lines_are_unusable_input() {
-    let lines = edit_line(&ledger_lines(), 0, |h| h["version"] = json!(2));
+    // Versions 1 and 2 are read; 3 is not.
+    let lines = edit_line(&ledger_lines(), 0, |h| h["version"] = json!(3));
     let text = lines.join("\n") + "\n";
     assert!(matches!(
         verify_bundle(text.as_bytes(), &options(LEDGER_MESSAGE)),
-        Err(BundleError::Version { found: 2 })
+        Err(BundleError::Version { found: 3 })
     ));
     let mut lines = ledger_lines();
     lines[3] = "{not json".into();

@@ -77,6 +77,12 @@ fn check_bitcoin_entry(
         .map(|d| parse_descriptor(d, &address, network))
         .transpose()?;
     match scheme {
+        // A batch entry proves nothing alone: its input is checked with the whole batch, in
+        // file order (see `bundle::verify`), never here.
+        Scheme::Bip322Batch => Err(EntryFailure::BadField {
+            field: "scheme",
+            reason: "a bip322-batch entry is verified with its batch".into(),
+        }),
         Scheme::Bip137 => {
             forbid(entry.script.is_some(), "script", scheme)?;
             let signature = single_signature(entry, scheme)?;

@@ -191,6 +191,12 @@ pub fn verify_bundle_streaming<R: BufRead>(
                         reason: "a second header".into(),
                     })
                 }
+                Line::Seal(_) => {
+                    return Err(BundleError::Structure {
+                        line: raw.number,
+                        reason: "a seal before the footer".into(),
+                    })
+                }
                 Line::Footer(footer) => {
                     footer_seen = true;
                     if footer.entries != report.entries {
