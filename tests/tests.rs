@@ -19,7 +19,7 @@ mod okx;
 /// `porsign report`: the auditor's HTML page, in headless Chromium too.
 mod report;
 /// Known-answer tests for the signature schemes (BIP-137, BIP-322, EIP-191, multisig).
-mod scheme;
+pub(crate) mod scheme;
 /// `porsign sign` on the built-in emulator.
 #[cfg(feature = "emulator")]
 mod sign;

@@ -87,13 +87,24 @@ pub fn send(
 /// Runs a Bitcoin-app operation to its end, answering every interruption.
 pub fn run_exchange<R: firmware_msgs::btc::exchange::Reply>(
     transport: &mut dyn Transport,
+    exchange: Exchange<R>,
+) -> Result<R, DeviceError> {
+    run_exchange_observed(transport, exchange, &mut |_| {})
+}
+
+/// [`run_exchange`], showing every response to `observe` as it arrives (a long operation
+/// reports its progress from them).
+pub fn run_exchange_observed<R: firmware_msgs::btc::exchange::Reply>(
+    transport: &mut dyn Transport,
     mut exchange: Exchange<R>,
+    observe: &mut dyn FnMut(&ApduResponse),
 ) -> Result<R, DeviceError> {
     let mut command = exchange.first_command();
-    // A real operation needs a few hundred round trips at most (a 32 KiB message is 512
-    // chunks); a device that keeps interrupting forever is broken or hostile.
-    for _ in 0..100_000 {
+    // A real operation needs a few thousand round trips at most (a 512-input batch PSBT streams
+    // its maps leaf by leaf); a device that keeps interrupting forever is broken or hostile.
+    for _ in 0..1_000_000 {
         let response = send(transport, &command)?;
+        observe(&response);
         match exchange.advance(&response) {
             Ok(Step::Send(next)) => command = next,
             Ok(Step::Done(result)) => return Ok(result),

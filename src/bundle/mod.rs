@@ -4,6 +4,7 @@
 pub mod merge;
 pub mod model;
 pub mod reader;
+pub mod seal;
 pub mod verify;
 pub mod writer;
 

@@ -12,10 +12,12 @@
 mod address;
 mod amount;
 mod network;
+mod path;
 
 pub use address::{canonical_address, duplicate_key};
 pub use amount::{check_amount, AmountError};
 pub use network::Network;
+pub use path::check_path_text;
 
 use std::fmt;
 use std::str::FromStr;

@@ -4,6 +4,7 @@
 //! Each entry is written and fsynced before the next request goes to a device, so a run stopped
 //! by Ctrl-C, an unplugged device or a rejection resumes with the same command from the file.
 
+pub mod batch;
 mod cosigner;
 pub mod multisig;
 mod outcome;
@@ -168,6 +169,55 @@ pub fn sign_all(
     writer: BundleWriter,
     progress: &dyn Progress,
 ) -> Result<SignSummary, SignError> {
+    sign_all_with(
+        sessions,
+        reserves,
+        challenge,
+        writer,
+        progress,
+        &SignOptions::default(),
+    )
+}
+
+/// How a run signs: batched (the default) or one address at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignOptions {
+    /// Batch sizes per script type; `None` signs one address at a time (`--no-batch`).
+    pub batch: Option<batch::BatchSizes>,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        SignOptions {
+            batch: Some(batch::BatchSizes::default()),
+        }
+    }
+}
+
+/// One unit of work for a device: a row, or a batch of rows signed with one approval.
+enum Work<'r> {
+    Single(&'r Reserve),
+    Batch(batch::BatchPlan<'r>),
+}
+
+impl Work<'_> {
+    fn can_sign(&self, session: &Session<'_>) -> bool {
+        match self {
+            Work::Single(r) => session.can_sign(r),
+            Work::Batch(plan) => plan.rows.iter().all(|row| session.can_sign(row.reserve)),
+        }
+    }
+}
+
+/// [`sign_all`] with options.
+pub fn sign_all_with(
+    sessions: &mut [Session<'_>],
+    reserves: &[Reserve],
+    challenge: &Challenge,
+    writer: BundleWriter,
+    progress: &dyn Progress,
+    options: &SignOptions,
+) -> Result<SignSummary, SignError> {
     let message = challenge.message.as_bytes();
     let already_done = reserves
         .iter()
@@ -221,11 +271,17 @@ pub fn sign_all(
     }
     progress.start(signable.len() as u64);
 
-    let queue: Mutex<VecDeque<&Reserve>> = Mutex::new(
-        signable
-            .iter()
-            .copied()
-            .filter(|r| matches!(r.key, KeySource::Path(_)))
+    let single_key: Vec<&Reserve> = signable
+        .iter()
+        .copied()
+        .filter(|r| matches!(r.key, KeySource::Path(_)))
+        .collect();
+    let (plans, singles) = batch::plan(&single_key, options.batch);
+    let queue: Mutex<VecDeque<Work<'_>>> = Mutex::new(
+        plans
+            .into_iter()
+            .map(Work::Batch)
+            .chain(singles.into_iter().map(Work::Single))
             .collect(),
     );
     let writer = Mutex::new(writer);
@@ -242,18 +298,39 @@ pub fn sign_all(
                 }
                 let next = {
                     let mut q = lock(queue);
-                    let pos = q.iter().position(|r| session.can_sign(r));
+                    let pos = q.iter().position(|w| w.can_sign(session));
                     pos.and_then(|p| q.remove(p))
                 };
-                let Some(reserve) = next else { break };
-                progress.working_on(&reserve.address);
-                match session
-                    .prove(reserve, message)
-                    .and_then(|entry| lock(writer).append(entry).map_err(SignError::from))
-                {
-                    Ok(_) => {
-                        *lock(signed) += 1;
-                        progress.advance();
+                let Some(work) = next else { break };
+                let done = match work {
+                    Work::Single(reserve) => {
+                        progress.working_on(&reserve.address);
+                        session.prove(reserve, message).and_then(|entry| {
+                            lock(writer).append(entry)?;
+                            progress.advance();
+                            Ok(1)
+                        })
+                    }
+                    Work::Batch(plan) => {
+                        progress.notice(&format!(
+                            "{} on {}: one approval; the device will show \"To: OP_RETURN 0x{}\": compare it with this",
+                            plan.describe(),
+                            session.describe(),
+                            batch::screen_tag(message)
+                        ));
+                        progress.working_on(&plan.describe());
+                        session
+                            .prove_batch(&plan, message, &mut || progress.advance())
+                            .and_then(|entries| {
+                                let n = entries.len() as u64;
+                                lock(writer).append_batch(entries)?;
+                                Ok(n)
+                            })
+                    }
+                };
+                match done {
+                    Ok(n) => {
+                        *lock(signed) += n;
                     }
                     Err(e) => {
                         let mut f = lock(failed);

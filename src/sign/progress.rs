@@ -9,6 +9,8 @@ pub trait Progress: Sync {
     fn working_on(&self, address: &str);
     fn advance(&self);
     fn finish(&self);
+    /// Something the operator must read before confirming (what a batch's screen will show).
+    fn notice(&self, text: &str);
 }
 
 /// No output.
@@ -19,6 +21,20 @@ impl Progress for Quiet {
     fn working_on(&self, _address: &str) {}
     fn advance(&self) {}
     fn finish(&self) {}
+    fn notice(&self, _text: &str) {}
+}
+
+/// No bar (stderr is not a terminal), but the operator's notices on stderr, one per line.
+pub struct NoticesOnly;
+
+impl Progress for NoticesOnly {
+    fn start(&self, _total: u64) {}
+    fn working_on(&self, _address: &str) {}
+    fn advance(&self) {}
+    fn finish(&self) {}
+    fn notice(&self, text: &str) {
+        eprintln!("{}", crate::escape::for_terminal(text));
+    }
 }
 
 /// An indicatif bar on stderr.
@@ -54,5 +70,9 @@ impl Progress for Bar {
     }
     fn finish(&self) {
         self.0.finish_and_clear();
+    }
+    fn notice(&self, text: &str) {
+        self.0
+            .println(crate::escape::for_terminal(text).into_owned());
     }
 }

@@ -132,6 +132,33 @@ impl<'t> Session<'t> {
         }
     }
 
+    /// Proves a batch of single-key rows with one SIGN_PSBT and returns its host-verified
+    /// entries; `on_signature` is called as each input's signature arrives.
+    pub fn prove_batch(
+        &mut self,
+        plan: &super::batch::BatchPlan<'_>,
+        message: &[u8],
+        on_signature: &mut dyn FnMut(),
+    ) -> Result<Vec<Entry>, SignError> {
+        match self {
+            Session::Bitcoin {
+                transport,
+                fingerprint,
+                ..
+            } => super::batch::prove_batch(
+                &mut **transport,
+                *fingerprint,
+                plan,
+                message,
+                on_signature,
+            ),
+            Session::Ethereum { .. } => Err(SignError::Reserve {
+                line: plan.rows.first().map_or(0, |r| r.reserve.line),
+                reason: "a batch proof is a Bitcoin proof; the Ethereum app cannot sign it".into(),
+            }),
+        }
+    }
+
     /// Proves one reserve and returns its host-verified entry.
     pub fn prove(&mut self, reserve: &Reserve, message: &[u8]) -> Result<Entry, SignError> {
         match self {

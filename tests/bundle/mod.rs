@@ -2,6 +2,7 @@
 #![allow(clippy::indexing_slicing)] // tests index known fixtures; a panic is a test failure.
 //! verifier must catch, the tampering sweep, and the JSON schema.
 
+mod batch;
 mod fail_closed;
 mod mutation;
 mod parsers;

@@ -277,7 +277,7 @@ fn p2tr_and_p2wsh_are_not_bip137() {
 }
 
 /// Signs `msg` with a fixed key and the given header byte.
-fn sign_with_header(sk: &SecretKey, msg: &[u8], header_base: u8) -> String {
+pub(crate) fn sign_with_header(sk: &SecretKey, msg: &[u8], header_base: u8) -> String {
     let digest = bip137::message_hash(msg);
     let sig = SECP256K1.sign_ecdsa_recoverable(&Message::from_digest(digest), sk);
     let (recid, rs) = sig.serialize_compact();

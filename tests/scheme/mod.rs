@@ -5,7 +5,7 @@
 //! transcripts in `fixtures/speculos` (always present).
 
 mod address;
-mod bip137;
+pub(crate) mod bip137;
 pub(crate) mod bip322;
 mod eip191;
 mod multisig;

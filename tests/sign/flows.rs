@@ -15,6 +15,7 @@ impl Progress for Count {
         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     fn finish(&self) {}
+    fn notice(&self, _text: &str) {}
 }
 
 pub(super) fn run(

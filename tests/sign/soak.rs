@@ -10,8 +10,9 @@ use porsign::app::DeviceError;
 use porsign::device::TransportError;
 use porsign::emulator::keys::SoftwareSigner;
 use porsign::emulator::{AppMode, Approval, Emulator, EmulatorConfig, Faults, InProcessTransport};
+use porsign::sign::batch::BatchSizes;
 use porsign::sign::progress::Quiet;
-use porsign::sign::{open_bundle, open_sessions, sign_all, SignError};
+use porsign::sign::{open_bundle, open_sessions, sign_all_with, SignError, SignOptions};
 use rand::{Rng, SeedableRng};
 
 use super::*;
@@ -27,8 +28,39 @@ struct Tally {
     clean: u32,
 }
 
+/// Where a run's one fault may fall: the nth approval, the nth APDU.
+struct FaultRanges {
+    approvals: std::ops::Range<u32>,
+    apdus: std::ops::Range<u32>,
+}
+
 #[test]
 fn soak_random_faults_until_complete() {
+    soak(
+        &SignOptions { batch: None },
+        FaultRanges {
+            approvals: 1..100,
+            apdus: 1..600,
+        },
+    );
+}
+
+/// Batched runs (batches of 20, so a run crosses many batches): a fault anywhere in a batch
+/// writes nothing of it, and the rerun signs it again whole.
+#[test]
+fn soak_batched_random_faults_until_complete() {
+    soak(
+        &SignOptions {
+            batch: Some(BatchSizes::all(20)),
+        },
+        FaultRanges {
+            approvals: 1..8,
+            apdus: 1..3000,
+        },
+    );
+}
+
+fn soak(options: &SignOptions, ranges: FaultRanges) {
     let n: u32 = std::env::var("PORSIGN_SOAK_ADDRESSES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -51,14 +83,14 @@ fn soak_random_faults_until_complete() {
         let mut timeout = None;
         // Every run carries one fault, somewhere within its first ~100 addresses.
         match rng.gen_range(0..4) {
-            0 => faults.reject_nth_signature = Some(rng.gen_range(1..100)),
-            1 => faults.disconnect_after_apdus = Some(rng.gen_range(1..600)),
-            2 => faults.malformed_reply_nth = Some(rng.gen_range(1..600)),
+            0 => faults.reject_nth_signature = Some(rng.gen_range(ranges.approvals.clone())),
+            1 => faults.disconnect_after_apdus = Some(rng.gen_range(ranges.apdus.clone())),
+            2 => faults.malformed_reply_nth = Some(rng.gen_range(ranges.apdus.clone())),
             _ if tally.timed_out < 3 => {
                 faults.slow_reply = Some(Duration::from_millis(200));
                 timeout = Some(Duration::from_millis(20));
             }
-            _ => faults.reject_nth_signature = Some(rng.gen_range(1..100)),
+            _ => faults.reject_nth_signature = Some(rng.gen_range(ranges.approvals.clone())),
         }
         let emulator = Emulator::new(EmulatorConfig {
             app: AppMode::Bitcoin,
@@ -74,7 +106,7 @@ fn soak_random_faults_until_complete() {
         let mut transports: Vec<Box<dyn Transport + Send>> = vec![Box::new(transport)];
         let result = open_sessions(&mut transports).and_then(|mut sessions| {
             let (writer, _) = open_bundle(&out, &c, "soak")?;
-            sign_all(&mut sessions, &list, &c, writer, &Quiet)
+            sign_all_with(&mut sessions, &list, &c, writer, &Quiet, options)
         });
         match result {
             Ok(summary) => {

@@ -22,7 +22,7 @@ use super::{app_info, parse_version, run_exchange, DeviceError};
 use crate::device::Transport;
 
 pub use address::default_policy_address;
-pub use psbt::{sign_psbt, sign_taproot_psbt};
+pub use psbt::{sign_batch_psbt, sign_psbt, sign_taproot_psbt};
 pub use register::{
     multisig_address, register_multisig, MultisigPolicy, PolicyError, Registration,
 };

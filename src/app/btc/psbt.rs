@@ -40,3 +40,61 @@ pub fn sign_taproot_psbt(
         _ => None,
     }))
 }
+
+/// SIGN_PSBT of a batch proof under the default single-key policy `kind` of `account`: every
+/// input spends a key of that account. Returns each input's signature, in input order, and
+/// calls `on_signature` as each one arrives (the app yields them one by one after approval).
+///
+/// Fails unless the app yields exactly one signature for every input: a batch is all or
+/// nothing.
+pub fn sign_batch_psbt(
+    transport: &mut dyn Transport,
+    account: &AccountKey,
+    kind: SingleKeyPolicy,
+    psbt: &bitcoin::Psbt,
+    on_signature: &mut dyn FnMut(),
+) -> Result<Vec<Vec<u8>>, DeviceError> {
+    let policy = WalletPolicy::single_key(kind, account.key_info()?);
+    let maps = PsbtMaps::from_psbt(&psbt.serialize())
+        .map_err(|e| DeviceError::Protocol(format!("psbt: {e}")))?;
+    let exchange =
+        ops::sign_psbt(&maps, &policy, None).map_err(|e| DeviceError::Protocol(e.to_string()))?;
+    // A yield is the client command 0x10 under the "interrupted" status.
+    let reply = crate::app::run_exchange_observed(transport, exchange, &mut |response| {
+        if response.data.first() == Some(&0x10)
+            && response.status == firmware_msgs::StatusWord::InterruptedExecution
+        {
+            on_signature();
+        }
+    })?;
+    let inputs = psbt.inputs.len();
+    let mut signatures: Vec<Option<Vec<u8>>> = vec![None; inputs];
+    for item in reply.yielded {
+        let YieldedItem::PartialSignature {
+            input_index,
+            signature,
+            ..
+        } = item
+        else {
+            continue;
+        };
+        let slot = usize::try_from(input_index)
+            .ok()
+            .and_then(|i| signatures.get_mut(i))
+            .ok_or_else(|| {
+                DeviceError::Protocol(format!(
+                    "a signature for input {input_index} of a {inputs}-input PSBT"
+                ))
+            })?;
+        if slot.replace(signature).is_some() {
+            return Err(DeviceError::Protocol(format!(
+                "two signatures for input {input_index}"
+            )));
+        }
+    }
+    signatures
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| s.ok_or_else(|| DeviceError::Protocol(format!("no signature for input {i}"))))
+        .collect()
+}

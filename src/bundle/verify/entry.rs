@@ -41,6 +41,21 @@ pub struct EntryContext<'a> {
 /// Verifies one entry against the message. Pure: no I/O, no shared state, so entries can be
 /// checked in parallel.
 pub fn check_entry(entry: &Entry, ctx: &EntryContext<'_>) -> Result<Verified, EntryFailure> {
+    let scheme = known_scheme(entry)?;
+    if scheme != Scheme::Bip322Batch {
+        // Only a batch entry names a batch; anywhere else the fields would be unchecked claims.
+        forbid(entry.batch.is_some(), "batch", scheme)?;
+        forbid(entry.input.is_some(), "input", scheme)?;
+    }
+    match entry.chain {
+        Chain::Bitcoin => check_bitcoin_entry(entry, scheme, ctx),
+        Chain::Ethereum => check_ethereum_entry(entry, scheme, ctx.message),
+    }
+}
+
+/// The scheme an entry names, if this build knows it and it belongs to the entry's chain, after
+/// the informational fields are checked: what every entry goes through first.
+fn known_scheme(entry: &Entry) -> Result<Scheme, EntryFailure> {
     let scheme = entry
         .scheme
         .known()
@@ -53,10 +68,55 @@ pub fn check_entry(entry: &Entry, ctx: &EntryContext<'_>) -> Result<Verified, En
         });
     }
     check_informational_fields(entry)?;
-    match entry.chain {
-        Chain::Bitcoin => check_bitcoin_entry(entry, scheme, ctx),
-        Chain::Ethereum => check_ethereum_entry(entry, scheme, ctx.message),
+    Ok(scheme)
+}
+
+/// What a `bip322-batch` entry is checked for on its own, ahead of its batch: every field but
+/// the proof, which only the whole batch can check (`verify::batch`). Returns the address.
+pub fn precheck_batch_entry(entry: &Entry) -> Result<bitcoin::Address, EntryFailure> {
+    let scheme = known_scheme(entry)?;
+    if scheme != Scheme::Bip322Batch {
+        return Err(EntryFailure::BadField {
+            field: "scheme",
+            reason: format!("{scheme} is not bip322-batch"),
+        });
     }
+    let network = entry
+        .network
+        .known()
+        .ok_or_else(|| EntryFailure::Network(entry.network.to_string()))?;
+    let address =
+        scheme::parse_btc_address(&entry.address, network).map_err(EntryFailure::Address)?;
+    if let Some(d) = entry.descriptor.as_deref() {
+        parse_descriptor(d, &address, network)?;
+    }
+    forbid(entry.script.is_some(), "script", scheme)?;
+    forbid(entry.pubkey.is_some(), "pubkey", scheme)?;
+    single_signature(entry, scheme)?;
+    match entry.batch.as_deref() {
+        None => {
+            return Err(EntryFailure::MissingField {
+                field: "batch",
+                scheme,
+            })
+        }
+        Some(id)
+            if id.len() != 64 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+        {
+            return Err(EntryFailure::BadField {
+                field: "batch",
+                reason: format!("{id:?} is not 64 lowercase hex digits (a batch id)"),
+            })
+        }
+        Some(_) => {}
+    }
+    if entry.input.is_none() {
+        return Err(EntryFailure::MissingField {
+            field: "input",
+            scheme,
+        });
+    }
+    Ok(address)
 }
 
 fn check_bitcoin_entry(
@@ -78,7 +138,7 @@ fn check_bitcoin_entry(
         .transpose()?;
     match scheme {
         // A batch entry proves nothing alone: its input is checked with the whole batch, in
-        // file order (see `bundle::verify`), never here.
+        // file order (`verify::batch`), never here; alone it fails.
         Scheme::Bip322Batch => Err(EntryFailure::BadField {
             field: "scheme",
             reason: "a bip322-batch entry is verified with its batch".into(),
@@ -364,28 +424,10 @@ fn check_informational_fields(entry: &Entry) -> Result<(), EntryFailure> {
     Ok(())
 }
 
-/// `m`, then `/index` steps, each a plain decimal below 2^31 with an optional `'` or `h`: the
-/// schema's form. (The bitcoin crate's parser is more lenient: it accepts an empty path, no
-/// leading `m`, and `+5`; a verifier must not lend credibility to a path a reader may parse
-/// differently.)
+/// The path as the schema writes it (`model::check_path_text`).
 fn check_path(path: &str) -> Result<(), EntryFailure> {
-    let bad = |why: &str| EntryFailure::BadField {
+    crate::model::check_path_text(path).map_err(|reason| EntryFailure::BadField {
         field: "path",
-        reason: format!("{path:?} {why}"),
-    };
-    let mut steps = path.split('/');
-    if steps.next() != Some("m") {
-        return Err(bad("does not start with `m`"));
-    }
-    for step in steps {
-        let digits = step.strip_suffix(['\'', 'h']).unwrap_or(step);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(&format!("has a step {step:?} that is not an index")));
-        }
-        match digits.parse::<u32>() {
-            Ok(i) if i < 0x8000_0000 => {}
-            _ => return Err(bad(&format!("has an index {digits} of 2^31 or more"))),
-        }
-    }
-    Ok(())
+        reason,
+    })
 }

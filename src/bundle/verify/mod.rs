@@ -6,6 +6,7 @@
 //! - this module: the structure of the file (header, order, duplicates, footer), in file order;
 //! - [`report`]: what was found, with every entry's result handed out as it is decided.
 
+mod batch;
 pub mod entry;
 pub mod report;
 
@@ -15,16 +16,18 @@ use std::io::BufRead;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::model::{Header, Line};
+use super::model::{Entry, Footer, Header, Line, Scheme};
 use super::reader::{decode_line, LineReader, RawLine};
+use super::seal::verify_seal;
 use super::writer::check_header_kind;
 use super::{BundleDigest, BundleError};
 use crate::model::duplicate_key;
 
-pub use entry::{check_entry, EntryContext, Verified};
+use batch::PendingBatch;
+pub use entry::{check_entry, precheck_batch_entry, EntryContext, Verified};
 pub use report::{
-    ClaimedSum, Counts, EntryFailure, EntryResult, Failure, NetworkTotals, Report, Verdict,
-    MAX_LISTED_FAILURES,
+    ClaimedSum, Counts, EntryFailure, EntryResult, Failure, NetworkTotals, Report, SealStatus,
+    Verdict, MAX_LISTED_FAILURES,
 };
 
 /// How long a header's `created_at` may lie ahead of the verifier's clock (clock skew).
@@ -67,13 +70,21 @@ impl VerifyOptions {
 
 /// Lines decoded and checked in parallel at a time: enough to keep every core busy, small
 /// enough that memory stays flat however long the bundle is.
-const BATCH_LINES: usize = 2048;
+const CHUNK_LINES: usize = 2048;
+
+/// What the parallel stage found for one entry line.
+enum Checked {
+    /// A self-contained entry: its verdict.
+    Entry(Result<Verified, EntryFailure>),
+    /// A batch entry: its own fields checked, the proof waiting for the whole batch.
+    BatchMember(Result<bitcoin::Address, EntryFailure>),
+}
 
 /// One line, decoded and (for an entry) checked against the message, ahead of the in-order pass.
 struct CheckedLine {
     raw: RawLine,
     line: Result<Line, BundleError>,
-    outcome: Option<Result<Verified, EntryFailure>>,
+    outcome: Option<Checked>,
 }
 
 impl CheckedLine {
@@ -91,7 +102,10 @@ impl CheckedLine {
         }
         let line = decode_line(raw.number, &raw.text);
         let outcome = match &line {
-            Ok(Line::Entry(entry)) => Some(check_entry(entry, ctx)),
+            Ok(Line::Entry(entry)) if entry.scheme == Scheme::Bip322Batch => {
+                Some(Checked::BatchMember(precheck_batch_entry(entry)))
+            }
+            Ok(Line::Entry(entry)) => Some(Checked::Entry(check_entry(entry, ctx))),
             _ => None,
         };
         CheckedLine { raw, line, outcome }
@@ -104,6 +118,162 @@ pub fn verify_bundle<R: BufRead>(input: R, opts: &VerifyOptions) -> Result<Repor
     verify_bundle_streaming(input, opts, &mut |_| {})
 }
 
+/// The in-order pass: everything that depends on order (index, duplicates, batches, digest,
+/// footer, seal) over the lines the parallel stage decoded and checked.
+struct Pass<'a, 'f> {
+    report: Report,
+    version: u32,
+    ctx: EntryContext<'a>,
+    seen: HashMap<[u8; 16], u64>,
+    pending: Option<PendingBatch>,
+    /// Entries decided so far: the index the next one must carry.
+    finished: u64,
+    on_entry: &'f mut dyn FnMut(&EntryResult<'_>),
+}
+
+impl Pass<'_, '_> {
+    fn bundle_failure(&mut self, line: u64, kind: EntryFailure) {
+        self.report.record(Failure {
+            line,
+            entry: None,
+            address: None,
+            reason: kind.to_string(),
+            kind: Some(kind),
+        });
+    }
+
+    /// Takes one entry line (its digest already counted).
+    fn entry(
+        &mut self,
+        line: u64,
+        entry: Entry,
+        outcome: Option<Checked>,
+    ) -> Result<(), BundleError> {
+        let is_batch = entry.scheme == Scheme::Bip322Batch;
+        if is_batch && self.version < 2 {
+            return Err(BundleError::Structure {
+                line,
+                reason: format!(
+                    "a bip322-batch entry in a bundle of version {} (batches came with version 2)",
+                    self.version
+                ),
+            });
+        }
+        if !self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.continues_with(&entry))
+        {
+            self.settle_pending();
+        }
+        if !is_batch {
+            let outcome = match outcome {
+                Some(Checked::Entry(result)) => result,
+                // Not reached (the parallel stage checks every entry); checked again rather
+                // than assumed.
+                _ => check_entry(&entry, &self.ctx),
+            };
+            self.finish(line, &entry, outcome);
+            return Ok(());
+        }
+        let address = match outcome {
+            Some(Checked::BatchMember(result)) => result,
+            _ => precheck_batch_entry(&entry),
+        };
+        let pending = self
+            .pending
+            .get_or_insert_with(|| PendingBatch::new(entry.batch.clone().unwrap_or_default()));
+        pending.members.push(batch::Member {
+            line,
+            entry,
+            address,
+        });
+        Ok(())
+    }
+
+    /// Decides the batch in progress, if any, and reports its entries in file order.
+    fn settle_pending(&mut self) {
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
+        let results = batch::settle(&pending, self.ctx.message);
+        for (member, outcome) in pending.members.iter().zip(results) {
+            self.finish(member.line, &member.entry, outcome);
+        }
+    }
+
+    /// Records one entry's result: position, duplicates, counts, totals, the caller's callback.
+    fn finish(&mut self, line: u64, entry: &Entry, outcome: Result<Verified, EntryFailure>) {
+        let position = self.finished;
+        self.finished += 1;
+        let outcome = if entry.index != position {
+            Err(EntryFailure::Index {
+                expected: position,
+                found: entry.index,
+            })
+        } else {
+            outcome.and_then(|v| {
+                match self
+                    .seen
+                    .insert(duplicate_key(entry.chain, &entry.address), entry.index)
+                {
+                    Some(first) => Err(EntryFailure::Duplicate { first }),
+                    None => Ok(v),
+                }
+            })
+        };
+        let verdict = if outcome.is_ok() {
+            Verdict::Valid
+        } else {
+            Verdict::Invalid
+        };
+        let reason = outcome.as_ref().err().map(ToString::to_string);
+        (self.on_entry)(&EntryResult {
+            line,
+            index: entry.index,
+            chain: entry.chain,
+            network: &entry.network,
+            address: &entry.address,
+            scheme: &entry.scheme,
+            amount: entry.amount.as_deref(),
+            verdict,
+            reason: reason.clone(),
+            detail: outcome.as_ref().ok().map(|v| v.detail.as_str()),
+            time_lock: outcome.as_ref().ok().and_then(|v| v.time_lock.as_deref()),
+        });
+        let report = &mut self.report;
+        if verdict == Verdict::Valid && outcome.as_ref().is_ok_and(|v| v.time_lock.is_some()) {
+            report.time_locked += 1;
+        }
+        report
+            .totals
+            .entry(format!("{}/{}", entry.chain.as_str(), entry.network))
+            .or_default()
+            .add(entry.amount.as_deref(), verdict);
+        let counts = report
+            .summary
+            .entry(format!("{}/{}", entry.chain.as_str(), entry.scheme))
+            .or_default();
+        counts.entries += 1;
+        match outcome {
+            Ok(_) => {
+                counts.valid += 1;
+                report.valid += 1;
+            }
+            Err(kind) => {
+                counts.invalid += 1;
+                report.record(Failure {
+                    line,
+                    entry: Some(entry.index),
+                    address: Some(entry.address.clone()),
+                    reason: reason.unwrap_or_default(),
+                    kind: Some(kind),
+                });
+            }
+        }
+    }
+}
+
 /// Like [`verify_bundle`], handing every entry's result to `on_entry` in file order as soon as
 /// it is decided, so that a caller can report every entry of a bundle of any size.
 pub fn verify_bundle_streaming<R: BufRead>(
@@ -112,11 +282,10 @@ pub fn verify_bundle_streaming<R: BufRead>(
     on_entry: &mut dyn FnMut(&EntryResult<'_>),
 ) -> Result<Report, BundleError> {
     let mut reader = LineReader::new(input);
-    let mut report = Report::new();
     let expected_sha = sha256_hex(&opts.expected_message);
     let mut digest = BundleDigest::default();
-    let mut seen: HashMap<[u8; 16], u64> = HashMap::new();
-    let mut footer_seen = false;
+    let mut footer: Option<(u64, Footer)> = None;
+    let mut sealed = false;
     let mut last_line = 1u64;
 
     let first = reader.next_line()?.ok_or(BundleError::Empty)?;
@@ -131,27 +300,30 @@ pub fn verify_bundle_streaming<R: BufRead>(
     };
     check_header_kind(&header)?;
     digest.update(&first.text);
-    let bundle_failure = |line: u64, kind: EntryFailure| Failure {
-        line,
-        entry: None,
-        address: None,
-        reason: kind.to_string(),
-        kind: Some(kind),
+    let ctx = opts.entry_context();
+    let mut pass = Pass {
+        report: Report::new(),
+        version: header.version,
+        ctx,
+        seen: HashMap::new(),
+        pending: None,
+        finished: 0,
+        on_entry,
     };
     for kind in check_header(&header, &expected_sha, opts) {
-        report.record(bundle_failure(1, kind));
+        pass.bundle_failure(1, kind);
     }
-    report.header = Some(header);
+    let challenge_sha256 = header.challenge_sha256.clone();
+    pass.report.header = Some(header);
 
-    let ctx = opts.entry_context();
     let mut done = false;
     while !done {
-        let mut batch = Vec::with_capacity(BATCH_LINES);
-        while batch.len() < BATCH_LINES {
+        let mut chunk = Vec::with_capacity(CHUNK_LINES);
+        while chunk.len() < CHUNK_LINES {
             match reader.next_line()? {
                 Some(raw) => {
                     let cut_off = !raw.complete;
-                    batch.push(raw);
+                    chunk.push(raw);
                     if cut_off {
                         break;
                     }
@@ -163,26 +335,53 @@ pub fn verify_bundle_streaming<R: BufRead>(
             }
         }
         // Decoding and signature checks are pure and dominate the cost: they run on all cores.
-        // Everything that depends on order (index, duplicates, digest, footer) runs after, in
-        // file order, so the report is the same as a sequential pass.
-        let checked: Vec<CheckedLine> = batch
+        // Everything that depends on order (index, duplicates, batches, digest, footer) runs
+        // after, in file order, so the report is the same as a sequential pass.
+        let checked: Vec<CheckedLine> = chunk
             .into_par_iter()
             .map(|raw| CheckedLine::new(raw, &ctx))
             .collect();
         for CheckedLine { raw, line, outcome } in checked {
             last_line = raw.number;
-            if footer_seen {
-                report.record(bundle_failure(raw.number, EntryFailure::AfterFooter));
+            if !raw.complete {
+                pass.settle_pending();
+                pass.bundle_failure(
+                    raw.number,
+                    EntryFailure::Truncated("the last line is cut off".into()),
+                );
                 done = true;
                 break;
             }
-            if !raw.complete {
-                report.record(bundle_failure(
-                    raw.number,
-                    EntryFailure::Truncated("the last line is cut off".into()),
-                ));
-                done = true;
-                break;
+            if let Some((_, footer)) = &footer {
+                // After the footer only one seal may follow (version 2).
+                match line? {
+                    Line::Seal(seal) if pass.version >= 2 && !sealed => {
+                        sealed = true;
+                        pass.report.seal = match verify_seal(&seal, footer, &challenge_sha256) {
+                            Ok(info) => SealStatus::Valid(info),
+                            Err(e) => {
+                                let reason = e.to_string();
+                                pass.bundle_failure(raw.number, EntryFailure::Seal(e));
+                                SealStatus::Invalid { reason }
+                            }
+                        };
+                    }
+                    Line::Seal(_) if pass.version < 2 => {
+                        return Err(BundleError::Structure {
+                            line: raw.number,
+                            reason: format!(
+                                "a seal in a bundle of version {} (seals came with version 2)",
+                                pass.version
+                            ),
+                        })
+                    }
+                    _ => {
+                        pass.bundle_failure(raw.number, EntryFailure::AfterFooter);
+                        done = true;
+                        break;
+                    }
+                }
+                continue;
             }
             match line? {
                 Line::Header(_) => {
@@ -197,105 +396,40 @@ pub fn verify_bundle_streaming<R: BufRead>(
                         reason: "a seal before the footer".into(),
                     })
                 }
-                Line::Footer(footer) => {
-                    footer_seen = true;
-                    if footer.entries != report.entries {
-                        report.record(bundle_failure(
+                Line::Footer(f) => {
+                    pass.settle_pending();
+                    if f.entries != pass.report.entries {
+                        pass.bundle_failure(
                             raw.number,
                             EntryFailure::FooterCount {
-                                declared: footer.entries,
-                                found: report.entries,
+                                declared: f.entries,
+                                found: pass.report.entries,
                             },
-                        ));
+                        );
                     }
-                    if footer.sha256 != digest.hex() {
-                        report.record(bundle_failure(raw.number, EntryFailure::FooterDigest));
+                    if f.sha256 != digest.hex() {
+                        pass.bundle_failure(raw.number, EntryFailure::FooterDigest);
                     }
+                    footer = Some((raw.number, f));
                 }
                 Line::Entry(entry) => {
                     digest.update(&raw.text);
-                    let position = report.entries;
-                    report.entries += 1;
-                    let counts = report
-                        .summary
-                        .entry(format!("{}/{}", entry.chain.as_str(), entry.scheme))
-                        .or_default();
-                    counts.entries += 1;
-                    let outcome = if entry.index != position {
-                        Err(EntryFailure::Index {
-                            expected: position,
-                            found: entry.index,
-                        })
-                    } else {
-                        outcome
-                            .unwrap_or_else(|| check_entry(&entry, &ctx))
-                            .and_then(|v| {
-                                match seen
-                                    .insert(duplicate_key(entry.chain, &entry.address), entry.index)
-                                {
-                                    Some(first) => Err(EntryFailure::Duplicate { first }),
-                                    None => Ok(v),
-                                }
-                            })
-                    };
-                    let verdict = if outcome.is_ok() {
-                        Verdict::Valid
-                    } else {
-                        Verdict::Invalid
-                    };
-                    let reason = outcome.as_ref().err().map(ToString::to_string);
-                    on_entry(&EntryResult {
-                        line: raw.number,
-                        index: entry.index,
-                        chain: entry.chain,
-                        network: &entry.network,
-                        address: &entry.address,
-                        scheme: &entry.scheme,
-                        amount: entry.amount.as_deref(),
-                        verdict,
-                        reason: reason.clone(),
-                        detail: outcome.as_ref().ok().map(|v| v.detail.as_str()),
-                        time_lock: outcome.as_ref().ok().and_then(|v| v.time_lock.as_deref()),
-                    });
-                    if verdict == Verdict::Valid
-                        && outcome.as_ref().is_ok_and(|v| v.time_lock.is_some())
-                    {
-                        report.time_locked += 1;
-                    }
-                    report
-                        .totals
-                        .entry(format!("{}/{}", entry.chain.as_str(), entry.network))
-                        .or_default()
-                        .add(entry.amount.as_deref(), verdict);
-                    match outcome {
-                        Ok(_) => {
-                            counts.valid += 1;
-                            report.valid += 1;
-                        }
-                        Err(kind) => {
-                            counts.invalid += 1;
-                            report.record(Failure {
-                                line: raw.number,
-                                entry: Some(entry.index),
-                                address: Some(entry.address.clone()),
-                                reason: reason.unwrap_or_default(),
-                                kind: Some(kind),
-                            });
-                        }
-                    }
+                    pass.report.entries += 1;
+                    pass.entry(raw.number, entry, outcome)?;
                 }
             }
         }
     }
-    if !footer_seen {
-        report.record(bundle_failure(
+    pass.settle_pending();
+    if footer.is_none() {
+        pass.bundle_failure(
             last_line,
             EntryFailure::Truncated(
                 "no footer line (the bundle was cut short or is unfinished)".into(),
             ),
-        ));
+        );
     }
-    Ok(report)
+    Ok(pass.report)
 }
 
 fn check_header(header: &Header, expected_sha: &str, opts: &VerifyOptions) -> Vec<EntryFailure> {

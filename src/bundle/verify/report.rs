@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::bundle::seal::SealInfo;
 use serde::{Serialize, Serializer};
 
 use super::super::model::{Header, Named, Scheme};
@@ -76,6 +77,10 @@ pub enum EntryFailure {
     FooterDigest,
     #[error("a line follows the footer")]
     AfterFooter,
+    #[error("batch {batch}: {reason}")]
+    Batch { batch: String, reason: String },
+    #[error("{0}")]
+    Seal(crate::bundle::seal::SealError),
 }
 
 /// A failure located in the file.
@@ -118,6 +123,21 @@ pub struct Report {
     /// Valid entries whose BIP-322 proof carries a time lock (holding now); each result says
     /// which lock.
     pub time_locked: u64,
+    /// Whether a key vouches for the bundle (its seal line), and whose.
+    pub seal: SealStatus,
+}
+
+/// What the bundle's seal line showed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum SealStatus {
+    /// No seal line: the digest is intact but no key vouches for the claims.
+    #[default]
+    Unsealed,
+    /// The seal holds: the sealing address's key signed this bundle's digest.
+    Valid(SealInfo),
+    /// A seal line that does not hold (also recorded as a failure).
+    Invalid { reason: String },
 }
 
 impl Report {
@@ -131,6 +151,7 @@ impl Report {
             summary: BTreeMap::new(),
             totals: BTreeMap::new(),
             time_locked: 0,
+            seal: SealStatus::Unsealed,
         }
     }
 

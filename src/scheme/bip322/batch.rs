@@ -39,6 +39,7 @@ use bitcoin::{
     absolute, transaction, Address, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn,
     TxOut, Txid, Witness,
 };
+use rayon::prelude::*;
 
 use super::construct::to_spend;
 use super::forms::check_script_pubkey_supported;
@@ -230,16 +231,17 @@ pub fn verify_with_output(
             Err(e) => results.push(Err(e)),
         }
     }
-    for (i, result) in results.iter_mut().enumerate() {
+    // Inputs are independent checks of one transaction: all cores share them.
+    results.par_iter_mut().enumerate().for_each(|(i, result)| {
         if result.is_err() {
-            continue;
+            return;
         }
         *result = prevouts
             .get(i)
             .ok_or_else(|| SchemeError::Bip322Invalid(format!("no spent output for input {i}")))
             .and_then(|p| check_script_pubkey_supported(&p.script_pubkey))
             .and_then(|()| verify_input(&tx, &prevouts, i).map(|_| ()));
-    }
+    });
     Ok(results)
 }
 

@@ -160,13 +160,13 @@ fn ledger_batch_transcripts_are_known_answers() {
 }
 
 /// A software-signed batch of every single-key type, as the signer would produce it.
-struct Batch {
-    addresses: Vec<Address>,
-    proofs: Vec<String>,
-    id: String,
+pub(crate) struct Batch {
+    pub addresses: Vec<Address>,
+    pub proofs: Vec<String>,
+    pub id: String,
 }
 
-fn signed_batch(message: &[u8], seeds: &[(u8, &str)], hash_byte: Option<u8>) -> Batch {
+pub(crate) fn signed_batch(message: &[u8], seeds: &[(u8, &str)], hash_byte: Option<u8>) -> Batch {
     let mut addresses = Vec::new();
     for &(n, kind) in seeds {
         let key = CompressedPublicKey(pk(n));
