@@ -8,6 +8,7 @@
 
 use std::str::FromStr;
 
+use bitcoin::consensus::encode::VarInt;
 use bitcoin::hashes::Hash;
 use bitcoin::secp256k1::{schnorr, Message, XOnlyPublicKey, SECP256K1};
 use bitcoin::sighash::{Prevouts, SighashCache, TapSighashType};
@@ -21,11 +22,11 @@ struct Transcript {
     json: Value,
 }
 
-/// Transcripts recorded on 2026-11-30 (HWI / `ledger_bitcoin` wallet-policy flows, error codes,
-/// batch BIP-322 PSBTs) that the emulator learns to answer in the batch-signing and
-/// drop-in-emulator work; until then they are replayed by the tests of that work, not here.
+/// Transcripts recorded on 2026-11-30 (HWI / `ledger_bitcoin` wallet-policy flows, error codes)
+/// that the emulator learns to answer in the drop-in-emulator work; until then they are
+/// replayed by the tests of that work, not here.
 pub(crate) fn awaits_wallet_policy_work(name: &str) -> bool {
-    name.starts_with("btc-hwi-") || name.starts_with("btc-batch-")
+    name.starts_with("btc-hwi-")
 }
 
 fn transcripts() -> Vec<Transcript> {
@@ -69,53 +70,82 @@ fn emulator_for(name: &str, seed: &str) -> Emulator {
     Emulator::new(config).expect("emulator")
 }
 
-/// A YIELD of a taproot key-path signature: `10 ‖ varint index ‖ 20 ‖ x-only key ‖ 64-byte
-/// signature [‖ sighash byte]`, then `E000`.
-fn schnorr_yield(response: &[u8]) -> Option<(XOnlyPublicKey, usize)> {
+/// A recorded Schnorr YIELD: the input it signs, the key, and where the signature starts.
+struct SchnorrYield {
+    input: usize,
+    key: XOnlyPublicKey,
+    sig_at: usize,
+}
+
+/// A YIELD of a taproot key-path signature: `10 ‖ varint input index ‖ 20 ‖ x-only key ‖
+/// 64-byte signature [‖ sighash byte]`, then `E000`.
+fn schnorr_yield(response: &[u8]) -> Option<SchnorrYield> {
     let (data, sw) = response.split_at(response.len().checked_sub(2)?);
-    if sw != [0xe0, 0x00] || data.first() != Some(&0x10) || data.get(2) != Some(&0x20) {
+    if sw != [0xe0, 0x00] || data.first() != Some(&0x10) {
         return None;
     }
-    let sig_len = data.len().checked_sub(3 + 32)?;
+    let mut rest = data.get(1..)?;
+    let input: VarInt = bitcoin::consensus::Decodable::consensus_decode(&mut rest).ok()?;
+    let sig_at = data.len() - rest.len() + 1 + 32;
+    if rest.first() != Some(&0x20) {
+        return None;
+    }
+    let sig_len = data.len().checked_sub(sig_at)?;
     if sig_len != 64 && sig_len != 65 {
         return None;
     }
-    let key = XOnlyPublicKey::from_slice(&data[3..35]).ok()?;
-    Some((key, 35))
+    let key = XOnlyPublicKey::from_slice(data.get(sig_at - 32..sig_at)?).ok()?;
+    Some(SchnorrYield {
+        input: usize::try_from(input.0).ok()?,
+        key,
+        sig_at,
+    })
 }
 
-/// The BIP-341 key-spend digest of the transcript's PSBT (input 0, SIGHASH_DEFAULT).
-fn taproot_sighash(result: &Value) -> Message {
-    let psbt = bitcoin::Psbt::from_str(result["psbt_base64"].as_str().expect("psbt_base64"))
-        .expect("valid PSBT");
+/// The transcript's PSBT: in `psbt` (recorded by the wallet-policy clients) or in
+/// `result.psbt_base64` (the BIP-322 recordings).
+fn transcript_psbt(json: &Value) -> bitcoin::Psbt {
+    let base64 = json["psbt"]
+        .as_str()
+        .or_else(|| json["result"]["psbt_base64"].as_str())
+        .expect("the transcript's PSBT");
+    bitcoin::Psbt::from_str(base64).expect("valid PSBT")
+}
+
+/// The BIP-341 key-spend digest (SIGHASH_DEFAULT) of input `input` of the transcript's PSBT,
+/// over every input's spent output.
+fn taproot_sighash(json: &Value, input: usize) -> Message {
+    let psbt = transcript_psbt(json);
     let spent: Vec<bitcoin::TxOut> = psbt
         .inputs
         .iter()
         .map(|i| i.witness_utxo.clone().expect("witness utxo"))
         .collect();
     let digest = SighashCache::new(&psbt.unsigned_tx)
-        .taproot_key_spend_signature_hash(0, &Prevouts::All(&spent), TapSighashType::Default)
+        .taproot_key_spend_signature_hash(input, &Prevouts::All(&spent), TapSighashType::Default)
         .expect("sighash");
     Message::from_digest(digest.to_byte_array())
 }
 
 /// Checks our reply against a recorded Schnorr yield: same bytes but the signature, which
-/// must verify for the same key and digest (the recorded one too, as a control).
-fn check_schnorr(ours: &[u8], recorded: &[u8], result: &Value) -> Result<(), String> {
-    let (key, sig_at) = schnorr_yield(recorded).ok_or("not a Schnorr yield")?;
+/// must verify for the same key and the digest of the input the yield names (the recorded one
+/// too, as a control).
+fn check_schnorr(ours: &[u8], recorded: &[u8], json: &Value) -> Result<(), String> {
+    let SchnorrYield { input, key, sig_at } =
+        schnorr_yield(recorded).ok_or("not a Schnorr yield")?;
     if ours.len() != recorded.len() {
         return Err(format!("length {} != {}", ours.len(), recorded.len()));
     }
     if ours[..sig_at] != recorded[..sig_at] || ours[sig_at + 64..] != recorded[sig_at + 64..] {
         return Err("bytes around the signature differ".into());
     }
-    let digest = taproot_sighash(result);
+    let digest = taproot_sighash(json, input);
     for (who, bytes) in [("recorded", recorded), ("emulator", ours)] {
         let sig = schnorr::Signature::from_slice(&bytes[sig_at..sig_at + 64])
             .map_err(|e| format!("{who} signature: {e}"))?;
         SECP256K1
             .verify_schnorr(&sig, &digest, &key)
-            .map_err(|e| format!("{who} signature does not verify: {e}"))?;
+            .map_err(|e| format!("{who} signature of input {input} does not verify: {e}"))?;
     }
     Ok(())
 }
@@ -165,7 +195,7 @@ fn every_recorded_exchange_is_answered_byte_for_byte() {
                 continue;
             }
             if schnorr_yield(&recorded).is_some() {
-                match check_schnorr(&ours, &recorded, &t.json["result"]) {
+                match check_schnorr(&ours, &recorded, &t.json) {
                     Ok(()) => schnorr_checked += 1,
                     Err(e) => failures.push(format!("{} #{i}: schnorr yield: {e}", t.name)),
                 }
@@ -183,9 +213,12 @@ fn every_recorded_exchange_is_answered_byte_for_byte() {
         transcripts_checked += 1;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(transcripts_checked, 45, "one per fixture");
-    assert_eq!(exchanges_checked, 546, "every recorded exchange");
-    assert_eq!(schnorr_checked, 1, "the P2TR BIP-322 yield");
+    assert_eq!(transcripts_checked, 48, "one per fixture");
+    assert_eq!(exchanges_checked, 1887, "every recorded exchange");
+    assert_eq!(
+        schnorr_checked, 4,
+        "the P2TR BIP-322 yield and the three of the P2TR batch"
+    );
 }
 
 #[test]
@@ -222,5 +255,5 @@ fn screens_read_like_the_recorded_ones() {
         compared += 1;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(compared, 18, "transcripts with screens");
+    assert_eq!(compared, 21, "transcripts with screens");
 }
