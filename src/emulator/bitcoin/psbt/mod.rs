@@ -21,6 +21,7 @@
 //! - [`sign`]: the signing pass (which key signs which input, [`sign_input`]), handing each
 //!   input to [`sign_ecdsa`] (legacy, segwit v0) or [`sign_schnorr`] (taproot).
 
+mod error_codes;
 mod fields;
 mod policy_match;
 mod preprocess;
@@ -45,13 +46,9 @@ const MAX_IN_OUT: u64 = 512;
 /// SIGN_PSBT: the passes in the order the app makes them, each reading what it needs from the host.
 pub(super) async fn sign_psbt(ctx: &Ctx, host: &Host, command: SignPsbt) -> Outcome {
     if command.n_inputs > MAX_IN_OUT || command.n_outputs > MAX_IN_OUT {
-        return Err(StatusWord::NotSupported);
+        return Err(StatusWord::NotSupported.into());
     }
     let mut st = State::read(ctx, host, &command).await?;
-    if !st.is_default {
-        // Registered (multisig) policies: not implemented in the emulator.
-        return Err(StatusWord::NotSupported);
-    }
     let (internal_inputs, total_in, warnings) = preprocess::inputs(&mut st, host).await?;
     let outputs = preprocess::outputs(&st, host, total_in).await?;
     let tx = tx_hashes::compute_tx_hashes(&st, host).await?;

@@ -12,15 +12,15 @@ use super::policy_match::{scan_map, Callback, Scan};
 use super::sign_input::InputToSign;
 use super::state::{InternalKey, State};
 use super::tx_hashes::TxData;
-use super::{sign_ecdsa, sign_schnorr};
-use crate::emulator::session::Host;
+use super::{error_codes, sign_ecdsa, sign_schnorr};
+use crate::emulator::session::{Host, Refusal};
 
 pub(super) async fn sign_transaction(
     st: &mut State<'_>,
     host: &Host,
     internal_inputs: &[bool],
     tx: &TxData,
-) -> Result<(), StatusWord> {
+) -> Result<(), Refusal> {
     let unsigned = tx.unsigned(st.version, st.locktime);
     for k in 0..st.internal.len() {
         let Some(key) = st.internal.get(k).cloned() else {
@@ -53,7 +53,7 @@ async fn sign_input(
     index: u64,
     unsigned: &Transaction,
     tx: &TxData,
-) -> Result<(), StatusWord> {
+) -> Result<(), Refusal> {
     let input = InputToSign::read(st, host, key, scan, index).await?;
     let mut cache = SighashCache::new(unsigned);
     if !scan.witness_utxo {
@@ -68,7 +68,10 @@ async fn sign_input(
             .await?;
         let redeem = ScriptBuf::from_bytes(redeem);
         if ScriptBuf::new_p2sh(&redeem.script_hash()) != spent.script_pubkey {
-            return Err(StatusWord::IncorrectData);
+            return Err(Refusal::coded(
+                StatusWord::IncorrectData,
+                error_codes::MISMATCHING_REDEEM_SCRIPT,
+            ));
         }
         redeem
     } else {
@@ -76,7 +79,7 @@ async fn sign_input(
     };
     match st.template.segwit_version() {
         Some(0) => sign_ecdsa::segwit_v0(st, host, &input, &mut cache, &script, spent.value).await,
-        Some(1) => sign_schnorr::key_path(st, host, &input, &mut cache, &tx.spent).await,
-        _ => Err(StatusWord::BadState),
+        Some(1) => Ok(sign_schnorr::key_path(st, host, &input, &mut cache, &tx.spent).await?),
+        _ => Err(StatusWord::BadState.into()),
     }
 }
