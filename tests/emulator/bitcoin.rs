@@ -282,3 +282,86 @@ fn ethereum_paths_and_errors() {
     // A continuation chunk with no message started.
     assert_eq!(send(&mut emulator, "e008800001aa"), "6a80");
 }
+
+#[test]
+fn os_and_stray_data_answered_like_the_app() {
+    let mut emulator = Emulator::new(EmulatorConfig::new(AppMode::Bitcoin)).unwrap();
+    // GET_MASTER_FINGERPRINT reads no data; a stray byte is ignored, not refused (6A87).
+    assert_eq!(send(&mut emulator, "e10500000100"), "f5acc2fd9000");
+    assert_eq!(send(&mut emulator, "e105000000"), "f5acc2fd9000");
+    // QUIT_APP: 9000, then the app is gone (Speculos exits with it).
+    assert_eq!(send(&mut emulator, "b0a7000000"), "9000");
+    assert!(matches!(
+        emulator.handle(&hex::decode("b001000000").unwrap()),
+        Reply::Disconnect
+    ));
+}
+
+/// A wpkh PSBT of `n` inputs, each spending output `i` of one previous transaction to the
+/// account's first receive address.
+fn wide_psbt(t: &mut InProcessTransport, n: u32) -> (Psbt, WalletPolicy) {
+    let account = path("m/84'/0'/0'");
+    let xpub: Xpub = btc::xpub(t, &account, false).expect("account xpub");
+    let pubkey = xpub
+        .derive_pub(
+            SECP256K1,
+            &[
+                ChildNumber::Normal { index: 0 },
+                ChildNumber::Normal { index: 0 },
+            ],
+        )
+        .unwrap()
+        .public_key;
+    let spk = ScriptBuf::new_p2wpkh(&bitcoin::CompressedPublicKey(pubkey).wpubkey_hash());
+    let previous = bip322::to_spend(b"porsign 513 inputs", &spk);
+    let mut tx = bip322::to_sign(&previous);
+    let first = tx.input[0].clone();
+    tx.input = (0..n)
+        .map(|vout| {
+            let mut input = first.clone();
+            input.previous_output.vout = vout;
+            input
+        })
+        .collect();
+    let mut psbt = Psbt::from_unsigned_tx(tx).unwrap();
+    let origin = (Fingerprint::from(FINGERPRINT), path("m/84'/0'/0'/0/0"));
+    for input in &mut psbt.inputs {
+        input.witness_utxo = Some(previous.output[0].clone());
+        input.bip32_derivation.insert(pubkey, origin.clone());
+    }
+    let policy = WalletPolicy::single_key(
+        SingleKeyPolicy::Wpkh,
+        KeyInfo::new(FINGERPRINT, wire(&account), xpub.to_string()),
+    );
+    (psbt, policy)
+}
+
+#[test]
+fn the_513th_input_is_refused_at_once() {
+    let mut t = transport(AppMode::Bitcoin);
+    let (psbt, policy) = wide_psbt(&mut t, 513);
+    let refused = btc::sign_psbt(&mut t, &psbt.serialize(), &policy);
+    assert!(
+        matches!(
+            refused,
+            Err(DeviceError::Status {
+                status: StatusWord::NotSupported,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert!(t.emulator().lock().unwrap().reviewed_screens().is_empty());
+    // On the wire: 513 inputs get 6A82 in reply to the command itself, 512 a first request
+    // for the PSBT's contents.
+    for (n, expected) in [(513, "6a82"), (512, "e000")] {
+        let (psbt, policy) = wide_psbt(&mut t, n);
+        let maps = firmware_msgs::btc::PsbtMaps::from_psbt(&psbt.serialize()).unwrap();
+        let first = ops::sign_psbt(&maps, &policy, None)
+            .unwrap()
+            .first_command();
+        let mut emulator = Emulator::new(EmulatorConfig::new(AppMode::Bitcoin)).unwrap();
+        let reply = send(&mut emulator, &hex::encode(first.encode()));
+        assert!(reply.ends_with(expected), "{n} inputs: {reply}");
+    }
+}

@@ -42,6 +42,9 @@ const EC_REGISTER_UNACCEPTABLE_POLICY_NAME: u16 = 0x0000;
 const EC_REGISTER_POLICY_NOT_SANE: u16 = 0x0001;
 const EC_REGISTER_POLICY_HAS_NO_INTERNAL_KEY: u16 = 0x0002;
 
+/// GET_MASTER_FINGERPRINT's INS.
+const INS_GET_MASTER_FINGERPRINT: u8 = 0x05;
+
 /// What every handler needs: the keys, the app flavour and the screen.
 pub(crate) struct Ctx {
     pub(crate) signer: Arc<SoftwareSigner>,
@@ -85,6 +88,19 @@ impl BitcoinApp {
         if command.cla() != CLA_BITCOIN && command.cla() != CLA_FRAMEWORK {
             return ApduResponse::status_only(StatusWord::ClaNotSupported);
         }
+        // GET_MASTER_FINGERPRINT reads no data: the app ignores any it is sent (HWI-style
+        // `E1 05 00 00 01 00` gets the fingerprint), where the strict decoder would refuse it.
+        let stripped;
+        let command = if command.cla() == CLA_BITCOIN
+            && command.ins() == INS_GET_MASTER_FINGERPRINT
+            && !command.data().is_empty()
+        {
+            stripped =
+                ApduCommand::without_data(command.cla(), command.ins(), command.p1(), command.p2());
+            &stripped
+        } else {
+            command
+        };
         let decoded = match BtcCommand::decode(command) {
             Ok(decoded) => decoded,
             Err(e) => return ApduResponse::status_only(e.status_word()),
