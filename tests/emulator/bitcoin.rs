@@ -26,6 +26,20 @@ fn wire(p: &DerivationPath) -> Bip32Path {
     btc::wire_path(p).expect("short path")
 }
 
+/// The public key at `account/0/index`.
+fn receive_key(account: &Xpub, index: u32) -> PublicKey {
+    account
+        .derive_pub(
+            SECP256K1,
+            &[
+                ChildNumber::Normal { index: 0 },
+                ChildNumber::Normal { index },
+            ],
+        )
+        .unwrap()
+        .public_key
+}
+
 /// Builds the BIP-322 `to_sign` PSBT for the key at `account/0/3`, has the emulator sign it
 /// and checks the signature against a digest computed independently from the PSBT.
 fn prove_with(kind: SingleKeyPolicy, purpose: u32) {
@@ -33,16 +47,7 @@ fn prove_with(kind: SingleKeyPolicy, purpose: u32) {
     let account = path(&format!("m/{purpose}'/0'/0'"));
     let full = path(&format!("m/{purpose}'/0'/0'/0/3"));
     let xpub: Xpub = btc::xpub(&mut t, &account, false).expect("account xpub");
-    let pubkey: PublicKey = xpub
-        .derive_pub(
-            SECP256K1,
-            &[
-                ChildNumber::Normal { index: 0 },
-                ChildNumber::Normal { index: 3 },
-            ],
-        )
-        .unwrap()
-        .public_key;
+    let pubkey = receive_key(&xpub, 3);
     let compressed = bitcoin::CompressedPublicKey(pubkey);
     let wpkh = ScriptBuf::new_p2wpkh(&compressed.wpubkey_hash());
     let internal = XOnlyPublicKey::from(pubkey);
@@ -302,16 +307,7 @@ fn os_and_stray_data_answered_like_the_app() {
 fn wide_psbt(t: &mut InProcessTransport, n: u32) -> (Psbt, WalletPolicy) {
     let account = path("m/84'/0'/0'");
     let xpub: Xpub = btc::xpub(t, &account, false).expect("account xpub");
-    let pubkey = xpub
-        .derive_pub(
-            SECP256K1,
-            &[
-                ChildNumber::Normal { index: 0 },
-                ChildNumber::Normal { index: 0 },
-            ],
-        )
-        .unwrap()
-        .public_key;
+    let pubkey = receive_key(&xpub, 0);
     let spk = ScriptBuf::new_p2wpkh(&bitcoin::CompressedPublicKey(pubkey).wpubkey_hash());
     let previous = bip322::to_spend(b"porsign 513 inputs", &spk);
     let mut tx = bip322::to_sign(&previous);

@@ -18,6 +18,9 @@ use miniscript::psbt::PsbtExt;
 use porsign::app::{btc, run_exchange};
 use porsign::emulator::keys::path;
 use porsign::emulator::{AppMode, Emulator, EmulatorConfig, InProcessTransport};
+use porsign::scheme::script::Flags;
+
+use crate::scheme::script::consensus::core_ok;
 
 /// Three seeds, one per cosigner device (Speculos's default first).
 const SEEDS: [&str; 3] = [
@@ -195,26 +198,11 @@ fn sign_and_verify(template: &str, accounts: &[&str], signers: usize) {
     psbt.finalize_mut(&secp)
         .unwrap_or_else(|e| panic!("{template}: finalize: {e:?}"));
     let tx = psbt.extract(&secp).expect("complete transaction");
-    let tx_bytes = bitcoin::consensus::serialize(&tx);
-    let utxos: Vec<bitcoinconsensus::Utxo> = funding
-        .output
-        .iter()
-        .map(|o| bitcoinconsensus::Utxo {
-            script_pubkey: o.script_pubkey.as_bytes().as_ptr(),
-            script_pubkey_len: o.script_pubkey.len() as u32,
-            value: o.value.to_sat() as i64,
-        })
-        .collect();
-    for (i, spent) in funding.output.iter().enumerate() {
-        bitcoinconsensus::verify_with_flags(
-            spent.script_pubkey.as_bytes(),
-            spent.value.to_sat(),
-            &tx_bytes,
-            Some(&utxos),
-            i,
-            bitcoinconsensus::VERIFY_ALL_PRE_TAPROOT | bitcoinconsensus::VERIFY_TAPROOT,
-        )
-        .unwrap_or_else(|e| panic!("{template}: input {i} does not verify: {e:?}"));
+    for i in 0..funding.output.len() {
+        assert!(
+            core_ok(&tx, i, &funding.output, Flags::CONSENSUS),
+            "{template}: input {i} does not verify"
+        );
     }
 }
 
