@@ -304,7 +304,7 @@ fn os_and_stray_data_answered_like_the_app() {
 
 /// A wpkh PSBT of `n` inputs, each spending output `i` of one previous transaction to the
 /// account's first receive address.
-fn wide_psbt(t: &mut InProcessTransport, n: u32) -> (Psbt, WalletPolicy) {
+fn wide_psbt(t: &mut InProcessTransport, n: u32) -> (Psbt, WalletPolicy, bitcoin::Transaction) {
     let account = path("m/84'/0'/0'");
     let xpub: Xpub = btc::xpub(t, &account, false).expect("account xpub");
     let pubkey = receive_key(&xpub, 0);
@@ -329,13 +329,13 @@ fn wide_psbt(t: &mut InProcessTransport, n: u32) -> (Psbt, WalletPolicy) {
         SingleKeyPolicy::Wpkh,
         KeyInfo::new(FINGERPRINT, wire(&account), xpub.to_string()),
     );
-    (psbt, policy)
+    (psbt, policy, previous)
 }
 
 #[test]
 fn the_513th_input_is_refused_at_once() {
     let mut t = transport(AppMode::Bitcoin);
-    let (psbt, policy) = wide_psbt(&mut t, 513);
+    let (psbt, policy, _) = wide_psbt(&mut t, 513);
     let refused = btc::sign_psbt(&mut t, &psbt.serialize(), &policy);
     assert!(
         matches!(
@@ -351,7 +351,7 @@ fn the_513th_input_is_refused_at_once() {
     // On the wire: 513 inputs get 6A82 in reply to the command itself, 512 a first request
     // for the PSBT's contents.
     for (n, expected) in [(513, "6a82"), (512, "e000")] {
-        let (psbt, policy) = wide_psbt(&mut t, n);
+        let (psbt, policy, _) = wide_psbt(&mut t, n);
         let maps = firmware_msgs::btc::PsbtMaps::from_psbt(&psbt.serialize()).unwrap();
         let first = ops::sign_psbt(&maps, &policy, None)
             .unwrap()
@@ -359,5 +359,73 @@ fn the_513th_input_is_refused_at_once() {
         let mut emulator = Emulator::new(EmulatorConfig::new(AppMode::Bitcoin)).unwrap();
         let reply = send(&mut emulator, &hex::encode(first.encode()));
         assert!(reply.ends_with(expected), "{n} inputs: {reply}");
+    }
+}
+
+/// Runs one host exchange against the emulator, returning the device's refusal with its data.
+fn refusal<R: firmware_msgs::btc::exchange::Reply + std::fmt::Debug>(
+    emulator: &mut Emulator,
+    mut exchange: ops::Exchange<R>,
+) -> (StatusWord, String) {
+    let mut command = exchange.first_command();
+    loop {
+        let Reply::Data(bytes) = emulator.handle(&command.encode()) else {
+            panic!("no reply");
+        };
+        let response = firmware_msgs::ApduResponse::decode(&bytes).unwrap();
+        match exchange.advance(&response) {
+            Ok(ops::Step::Send(next)) => command = next,
+            Ok(ops::Step::Done(reply)) => panic!("signed: {reply:?}"),
+            Err(ops::ExchangeError::Device { status, data }) => return (status, hex::encode(data)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn psbt_refusals_carry_the_apps_error_codes() {
+    let mut t = transport(AppMode::Bitcoin);
+    let (base, policy, previous) = wide_psbt(&mut t, 1);
+    let mut other = previous.clone();
+    other.lock_time = bitcoin::absolute::LockTime::from_consensus(1);
+    let mut changed_value = previous.output[0].clone();
+    changed_value.value = Amount::from_sat(1);
+    // (what is changed in the input, the input, the error code the app sends before 6A80)
+    let no_utxo = {
+        let mut input = base.inputs[0].clone();
+        input.witness_utxo = None;
+        input
+    };
+    let other_txid = {
+        let mut input = base.inputs[0].clone();
+        input.non_witness_utxo = Some(other);
+        input
+    };
+    let disagreeing = {
+        let mut input = base.inputs[0].clone();
+        input.non_witness_utxo = Some(previous);
+        input.witness_utxo = Some(changed_value);
+        input
+    };
+    let cases = [
+        ("no UTXO at all", no_utxo, "0003"),
+        ("a previous transaction of another txid", other_txid, "0004"),
+        (
+            "witness UTXO and previous transaction disagree",
+            disagreeing,
+            "0005",
+        ),
+    ];
+    for (what, input, code) in cases {
+        let mut psbt = base.clone();
+        psbt.inputs[0] = input;
+        let maps = firmware_msgs::btc::PsbtMaps::from_psbt(&psbt.serialize()).unwrap();
+        let mut emulator = Emulator::new(EmulatorConfig::new(AppMode::Bitcoin)).unwrap();
+        let answer = refusal(&mut emulator, ops::sign_psbt(&maps, &policy, None).unwrap());
+        assert_eq!(
+            answer,
+            (StatusWord::IncorrectData, code.to_owned()),
+            "{what}"
+        );
     }
 }

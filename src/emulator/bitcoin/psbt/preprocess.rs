@@ -36,10 +36,7 @@ pub(super) async fn inputs(
 ) -> Result<(Vec<bool>, u64, Warnings), Refusal> {
     st.internal = internal_keys(st, host).await?;
     if st.internal.is_empty() {
-        return Err(Refusal::coded(
-            StatusWord::IncorrectData,
-            error_codes::WALLET_POLICY_HAS_NO_INTERNAL_KEY,
-        ));
+        return Err(coded(error_codes::WALLET_POLICY_HAS_NO_INTERNAL_KEY));
     }
     let mut internal_inputs = Vec::new();
     let mut total_in = 0u64;
@@ -59,10 +56,7 @@ pub(super) async fn inputs(
             return Err(StatusWord::IncorrectData.into());
         }
         if !scan.non_witness_utxo && !scan.witness_utxo {
-            return Err(Refusal::coded(
-                StatusWord::IncorrectData,
-                error_codes::MISSING_NONWITNESSUTXO_AND_WITNESSUTXO,
-            ));
+            return Err(coded(error_codes::MISSING_NONWITNESSUTXO_AND_WITNESSUTXO));
         }
         let mut spent: Option<TxOut> = None;
         if scan.non_witness_utxo {
