@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use bitcoin::bip32::DerivationPath;
 use bitcoin::hashes::Hash;
+use bitcoin::secp256k1::XOnlyPublicKey;
+use bitcoin::taproot::{LeafVersion, TapLeafHash};
 use bitcoin::{absolute, transaction, Amount, OutPoint, Psbt, ScriptBuf, Sequence, Transaction};
 use bitcoin::{TxIn, TxOut, Witness};
 use firmware_msgs::btc::exchange as ops;
@@ -80,9 +82,9 @@ fn at(
         .expect("definite descriptor")
 }
 
-/// Registers `template` on the first `signers` devices, has each sign, finalizes and checks the
+/// Registers `template` on the devices numbered in `signers`, has each sign, finalizes and checks the
 /// spending transaction with the consensus library.
-fn sign_and_verify(template: &str, accounts: &[&str], signers: usize) {
+fn sign_and_verify(template: &str, accounts: &[&str], signers: &[usize]) {
     let mut devices: Vec<Device> = accounts
         .iter()
         .zip(SEEDS)
@@ -105,7 +107,8 @@ fn sign_and_verify(template: &str, accounts: &[&str], signers: usize) {
         output: Vec::new(),
     };
     let mut hmacs = Vec::new();
-    for d in devices.iter_mut().take(signers) {
+    for &i in signers {
+        let d = &mut devices[i];
         let registered = run_exchange(&mut d.transport, ops::register_wallet(&policy).unwrap())
             .unwrap_or_else(|e| panic!("{template}: register: {e:?}"));
         hmacs.push(registered.hmac);
@@ -113,7 +116,7 @@ fn sign_and_verify(template: &str, accounts: &[&str], signers: usize) {
     for (change, index) in SPENT {
         let spk = at(template, &devices, change, index).script_pubkey();
         let shown = run_exchange(
-            &mut devices[0].transport,
+            &mut devices[signers[0]].transport,
             ops::get_wallet_address(&policy, Some(&hmacs[0]), change == 1, index, false).unwrap(),
         )
         .expect("address");
@@ -156,7 +159,8 @@ fn sign_and_verify(template: &str, accounts: &[&str], signers: usize) {
     }
 
     let bytes = psbt.serialize();
-    for (d, hmac) in devices.iter_mut().zip(&hmacs) {
+    for (&i, hmac) in signers.iter().zip(&hmacs) {
+        let d = &mut devices[i];
         let maps = PsbtMaps::from_psbt(&bytes).unwrap();
         let reply = run_exchange(
             &mut d.transport,
@@ -178,7 +182,21 @@ fn sign_and_verify(template: &str, accounts: &[&str], signers: usize) {
                 panic!("{template}: unexpected yield {item:?}");
             };
             let input = &mut psbt.inputs[input_index as usize];
-            if template.starts_with("tr(") {
+            if key.len() == 64 {
+                // A script-path signature: the key and the leaf's hash.
+                let signed = XOnlyPublicKey::from_slice(&key[..32]).unwrap();
+                let leaf = TapLeafHash::from_slice(&key[32..]).unwrap();
+                assert!(
+                    input.tap_scripts.values().any(|(script, _)| {
+                        TapLeafHash::from_script(script, LeafVersion::TapScript) == leaf
+                    }),
+                    "{template}: the yield names a leaf of the input"
+                );
+                input.tap_script_sigs.insert(
+                    (signed, leaf),
+                    bitcoin::taproot::Signature::from_slice(&signature).unwrap(),
+                );
+            } else if template.starts_with("tr(") {
                 input.tap_key_sig =
                     Some(bitcoin::taproot::Signature::from_slice(&signature).unwrap());
             } else {
@@ -209,19 +227,32 @@ fn sign_and_verify(template: &str, accounts: &[&str], signers: usize) {
 #[test]
 fn registered_multisig_of_every_wrapping_signs_spendable_inputs() {
     let accounts = ["m/48'/0'/0'/2'", "m/48'/0'/0'/2'", "m/48'/0'/0'/2'"];
-    sign_and_verify("wsh(sortedmulti(2,@0/**,@1/**,@2/**))", &accounts, 2);
-    sign_and_verify("wsh(multi(2,@0/**,@1/**,@2/**))", &accounts, 2);
+    sign_and_verify("wsh(sortedmulti(2,@0/**,@1/**,@2/**))", &accounts, &[0, 1]);
+    sign_and_verify("wsh(multi(2,@0/**,@1/**,@2/**))", &accounts, &[0, 1]);
     let nested = ["m/48'/0'/0'/1'", "m/48'/0'/0'/1'", "m/48'/0'/0'/1'"];
-    sign_and_verify("sh(wsh(sortedmulti(2,@0/**,@1/**,@2/**)))", &nested, 2);
+    sign_and_verify(
+        "sh(wsh(sortedmulti(2,@0/**,@1/**,@2/**)))",
+        &nested,
+        &[0, 1],
+    );
     let legacy = ["m/45'/0'/0'", "m/45'/0'/0'", "m/45'/0'/0'"];
-    sign_and_verify("sh(sortedmulti(2,@0/**,@1/**,@2/**))", &legacy, 2);
-    sign_and_verify("sh(multi(2,@0/**,@1/**,@2/**))", &legacy, 2);
+    sign_and_verify("sh(sortedmulti(2,@0/**,@1/**,@2/**))", &legacy, &[0, 1]);
+    sign_and_verify("sh(multi(2,@0/**,@1/**,@2/**))", &legacy, &[0, 1]);
 }
 
 #[test]
 fn registered_single_key_policies_sign_spendable_inputs() {
-    sign_and_verify("wpkh(@0/**)", &["m/84'/0'/0'"], 1);
-    sign_and_verify("sh(wpkh(@0/**))", &["m/49'/0'/0'"], 1);
-    sign_and_verify("pkh(@0/**)", &["m/44'/0'/0'"], 1);
-    sign_and_verify("tr(@0/**)", &["m/86'/0'/0'"], 1);
+    sign_and_verify("wpkh(@0/**)", &["m/84'/0'/0'"], &[0]);
+    sign_and_verify("sh(wpkh(@0/**))", &["m/49'/0'/0'"], &[0]);
+    sign_and_verify("pkh(@0/**)", &["m/44'/0'/0'"], &[0]);
+    sign_and_verify("tr(@0/**)", &["m/86'/0'/0'"], &[0]);
+}
+
+#[test]
+fn taproot_with_a_pk_leaf_signs_on_either_path() {
+    let accounts = ["m/86'/0'/0'", "m/86'/0'/0'"];
+    // Our key is the internal key: a key-path signature tweaked by the tree's root.
+    sign_and_verify("tr(@0/**,pk(@1/**))", &accounts, &[0]);
+    // Our key is in the leaf: a script-path signature with the leaf's hash.
+    sign_and_verify("tr(@0/**,pk(@1/**))", &accounts, &[1]);
 }

@@ -1,6 +1,7 @@
 //! SIGN_PSBT for the default single-key policies (`pkh`, `wpkh`, `sh(wpkh)`, `tr` key path) and
 //! for registered ones, whose HMAC must be the one REGISTER_WALLET returned: multisig
-//! (`multi`/`sortedmulti` under `wsh`, `sh(wsh)` or legacy `sh`) and named single-key policies.
+//! (`multi`/`sortedmulti` under `wsh`, `sh(wsh)` or legacy `sh`), named single-key policies
+//! and `tr(KEY,pk(KEY))` (key path or script path, by where our key is).
 //! BIP-322 proofs, single and batched, sign their `to_sign` transaction through this command.
 //!
 //! The app never holds the PSBT: it reads each map entry through client commands, often more
@@ -8,7 +9,7 @@
 //! follow its passes in order — global map, inputs, outputs, transaction-wide hashes, review,
 //! signing — so the requests match a real device's byte for byte. The digests themselves come
 //! from the `bitcoin` crate's sighash code, over the transaction rebuilt from what was read.
-//! Refusals carry the app's error codes ([`error_codes`]). Taproot script trees and miniscript
+//! Refusals carry the app's error codes ([`error_codes`]). Larger taproot trees and miniscript
 //! are not parsed (6A82, see `policy`).
 //!
 //! One file per concern, in the order of the passes:

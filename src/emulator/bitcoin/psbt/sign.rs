@@ -4,6 +4,7 @@
 //! [`sign_schnorr`](super::sign_schnorr) (taproot), by the policy's segwit version.
 
 use bitcoin::sighash::SighashCache;
+use bitcoin::taproot::TapLeafHash;
 use bitcoin::{ScriptBuf, Transaction};
 use firmware_msgs::StatusWord;
 
@@ -13,6 +14,7 @@ use super::sign_input::InputToSign;
 use super::state::{InternalKey, State};
 use super::tx_hashes::TxData;
 use super::{error_codes, sign_ecdsa, sign_schnorr};
+use crate::emulator::bitcoin::policy::Template;
 use crate::emulator::session::{Host, Refusal};
 
 pub(super) async fn sign_transaction(
@@ -39,12 +41,21 @@ pub(super) async fn sign_transaction(
             }
             let (root, size) = (st.inputs_root, st.n_inputs);
             let scan = scan_map(&mut st.internal, host, root, size, i, Callback::Input).await?;
-            sign_input(st, host, &key, &scan, i, &unsigned, tx).await?;
+            // A key in a script leaf: the app computes the leaf's hash first.
+            let leaf = match &st.template {
+                Template::TrPkLeaf { leaf, .. } if *leaf == key.expr => {
+                    let (is_change, index) = scan.ours.ok_or(StatusWord::BadState)?;
+                    Some(st.keys.tap_leaf_hash(host, leaf, is_change, index).await?)
+                }
+                _ => None,
+            };
+            sign_input(st, host, &key, &scan, i, &unsigned, tx, leaf).await?;
         }
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)] // the app's own argument list, one per thing it reads
 async fn sign_input(
     st: &State<'_>,
     host: &Host,
@@ -53,6 +64,7 @@ async fn sign_input(
     index: u64,
     unsigned: &Transaction,
     tx: &TxData,
+    leaf: Option<TapLeafHash>,
 ) -> Result<(), Refusal> {
     let input = InputToSign::read(st, host, key, scan, index).await?;
     let mut cache = SighashCache::new(unsigned);
@@ -79,7 +91,7 @@ async fn sign_input(
     };
     match st.template.segwit_version() {
         Some(0) => sign_ecdsa::segwit_v0(st, host, &input, &mut cache, &script, spent.value).await,
-        Some(1) => Ok(sign_schnorr::key_path(st, host, &input, &mut cache, &tx.spent).await?),
+        Some(1) => Ok(sign_schnorr::taproot(st, host, &input, &mut cache, &tx.spent, leaf).await?),
         _ => Err(StatusWord::BadState.into()),
     }
 }
