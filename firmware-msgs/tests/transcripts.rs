@@ -81,6 +81,68 @@ fn expect_device_error<R: std::fmt::Debug>(
     }
 }
 
+/// Wallet-policy transcripts that hold only the SIGN_PSBT exchanges of a signing that
+/// succeeded (the others need the drop-in-emulator scenarios).
+const PSBT_ONLY_HWI: [&str; 4] = [
+    "btc-hwi-testnet-ms-signpsbt",
+    "btc-hwi-registered-tr-signpsbt",
+    "btc-hwi-tr-keytree-signpsbt",
+    "btc-hwi-tr-leaf-signpsbt",
+];
+
+/// SIGN_PSBT of the transcript's `psbt` under its `wallet_policy` (and `hmac`, if any): we
+/// must send the recorded commands and decode the recorded partial signatures, one per
+/// `result.signatures` entry, in order.
+fn recorded_psbt_signing(t: &Transcript, replay: &mut common::Replay<'_>) {
+    let name = t.name.as_str();
+    let policy = &t.json["wallet_policy"];
+    let keys = policy["keys_info"]
+        .as_array()
+        .expect("keys_info")
+        .iter()
+        .map(|k| k.as_str().expect("key string").parse().expect("key info"))
+        .collect();
+    let policy = WalletPolicy::new(
+        policy["name"].as_str().expect("name"),
+        policy["descriptor_template"].as_str().expect("template"),
+        keys,
+    )
+    .expect("valid policy");
+    let hmac: Option<[u8; 32]> = t.json["hmac"]
+        .as_str()
+        .map(|h| unhex(h).try_into().expect("32 bytes"));
+    let psbt = base64::engine::general_purpose::STANDARD
+        .decode(t.json["psbt"].as_str().expect("psbt"))
+        .expect("base64");
+    let maps = PsbtMaps::from_psbt(&psbt).expect("psbt maps");
+    let reply = replay
+        .run(exchange::sign_psbt(&maps, &policy, hmac.as_ref()).expect("request"))
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let expected = t.result["signatures"].as_array().expect("signatures");
+    assert_eq!(reply.yielded.len(), expected.len(), "{name}");
+    for (item, expected) in reply.yielded.iter().zip(expected) {
+        let YieldedItem::PartialSignature {
+            input_index,
+            key,
+            signature,
+        } = item
+        else {
+            panic!("{name}: unexpected yield {item:?}");
+        };
+        assert_eq!(*input_index, expected[0].as_u64().expect("index"), "{name}");
+        let mut expected_key = expected[1]["pubkey"].as_str().expect("key").to_owned();
+        if let Some(leaf) = expected[1]["tapleaf_hash"].as_str() {
+            expected_key.push_str(leaf);
+        }
+        assert_eq!(hex::encode(key), expected_key, "{name}");
+        assert_eq!(
+            hex::encode(signature),
+            expected[1]["signature"].as_str().expect("signature"),
+            "{name}"
+        );
+    }
+}
+
 /// Runs the host side of one Bitcoin transcript; panics on any difference.
 fn host_side_btc(t: &Transcript) {
     let name = t.name.as_str();
@@ -272,6 +334,9 @@ fn host_side_btc(t: &Transcript) {
                 other => panic!("{name}: unexpected yield {other:?}"),
             }
         }
+        _ if name.starts_with("btc-batch-") || PSBT_ONLY_HWI.contains(&name) => {
+            recorded_psbt_signing(t, &mut replay);
+        }
         "btc-unknown-ins" => {
             // Not a command we send; check the status decodes to its meaning.
             let (_, response) = &t.exchanges[0];
@@ -286,15 +351,18 @@ fn host_side_btc(t: &Transcript) {
 
 #[test]
 fn every_bitcoin_transcript_replays_through_our_host_side() {
-    // Transcripts recorded on 2026-11-30 (HWI / `ledger_bitcoin` wallet-policy flows, error
-    // codes, batch BIP-322 PSBTs) get their host-side scenarios with the batch-signing and
-    // drop-in-emulator work.
+    // The other transcripts recorded on 2026-11-30 (whole HWI commands, registrations, error
+    // codes) get their host-side scenarios with the drop-in-emulator work.
     let names: Vec<String> = Transcript::names()
         .into_iter()
         .filter(|n| n.starts_with("btc-"))
-        .filter(|n| !n.starts_with("btc-hwi-") && !n.starts_with("btc-batch-"))
+        .filter(|n| !n.starts_with("btc-hwi-") || PSBT_ONLY_HWI.contains(&n.as_str()))
         .collect();
-    assert!(names.len() >= 36, "expected the recorded transcripts");
+    assert_eq!(
+        names.len(),
+        43,
+        "the recorded transcripts with a host-side scenario"
+    );
     for name in &names {
         host_side_btc(&Transcript::load(name));
     }

@@ -222,11 +222,34 @@ impl SoftwareSigner {
         path: &DerivationPath,
         sighash: &[u8; 32],
     ) -> Result<secp256k1::schnorr::Signature, KeyError> {
+        self.sign_taproot_tweaked(path, sighash, None)
+    }
+
+    /// BIP-340 Schnorr over a taproot key-path sighash, with the key tweaked per BIP-341 by
+    /// the script tree's Merkle root (`None`: no tree, as BIP-86).
+    pub fn sign_taproot_tweaked(
+        &self,
+        path: &DerivationPath,
+        sighash: &[u8; 32],
+        merkle_root: Option<bitcoin::TapNodeHash>,
+    ) -> Result<secp256k1::schnorr::Signature, KeyError> {
         use bitcoin::key::TapTweak;
         let keypair =
             secp256k1::Keypair::from_secret_key(SECP256K1, &self.derive(path)?.private_key);
-        let tweaked = keypair.tap_tweak(SECP256K1, None);
+        let tweaked = keypair.tap_tweak(SECP256K1, merkle_root);
         Ok(SECP256K1.sign_schnorr(&Message::from_digest(*sighash), &tweaked.to_keypair()))
+    }
+
+    /// BIP-340 Schnorr over a taproot script-path sighash, with the untweaked key (a key in a
+    /// tapscript leaf).
+    pub fn sign_tapscript(
+        &self,
+        path: &DerivationPath,
+        sighash: &[u8; 32],
+    ) -> Result<secp256k1::schnorr::Signature, KeyError> {
+        let keypair =
+            secp256k1::Keypair::from_secret_key(SECP256K1, &self.derive(path)?.private_key);
+        Ok(SECP256K1.sign_schnorr(&Message::from_digest(*sighash), &keypair))
     }
 
     /// The Bitcoin app's HMAC of a registered wallet policy: HMAC-SHA256 of the wallet id under

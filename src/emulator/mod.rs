@@ -183,6 +183,8 @@ pub struct Emulator {
     fault_state: FaultState,
     ui: Ui,
     fingerprint: [u8; 4],
+    /// Set by QUIT_APP (`B0 A7`): the app has exited.
+    quit: bool,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -240,12 +242,13 @@ impl Emulator {
             fault_state: FaultState::default(),
             ui,
             fingerprint,
+            quit: false,
         })
     }
 
     /// Answers one APDU (`CLA INS P1 P2 Lc data`), faults included.
     pub fn handle(&mut self, apdu: &[u8]) -> Reply {
-        if self.fault_state.on_apdu(&self.faults) == Verdict::Disconnect {
+        if self.quit || self.fault_state.on_apdu(&self.faults) == Verdict::Disconnect {
             return Reply::Disconnect;
         }
         let response = self.answer(apdu);
@@ -270,6 +273,12 @@ impl Emulator {
         };
         if self.faults.locked {
             return ApduResponse::status_only(StatusWord::Locked);
+        }
+        if command.cla() == bolos::CLA_BOLOS && command.ins() == bolos::INS_QUIT_APP {
+            // The SDK answers 9000, then the app exits; Speculos ends with it, so the device
+            // is gone for every later APDU (a real Ledger shows its dashboard).
+            self.quit = true;
+            return ApduResponse::status_only(StatusWord::Ok);
         }
         if bolos::is_get_app_and_version(&command) {
             // Answered by the OS for whatever app is open, even mid-command.

@@ -14,14 +14,15 @@ const AVAILABLE_WIDTH: u32 = 114;
 const VALUE_LINES_PER_PAGE: usize = 3;
 
 /// Advance widths in pixels of the printable ASCII characters (space to `~`) in the Nano's
-/// 11-pixel Open Sans regular font, from Ledger's public font tables. `J` is one pixel narrower
-/// than in those tables: the screens recorded from the real app only wrap that way.
+/// 11-pixel Open Sans regular font, from Ledger's public font tables. `J` and `j` are one pixel
+/// narrower than in those tables: the screens recorded from the real app only wrap that way
+/// (`j`: the key pages of `btc-hwi-registered-*-register` and `btc-hwi-tr-*-register`).
 const CHAR_WIDTHS: [u8; 95] = [
     3, 3, 4, 7, 6, 9, 9, 2, 3, 3, 6, 6, 3, 4, 3, 4, // ' ' to '/'
     6, 6, 6, 6, 8, 6, 6, 6, 6, 6, 3, 3, 6, 6, 6, 5, // '0' to '?'
     10, 7, 7, 7, 8, 6, 6, 8, 8, 3, 3, 7, 6, 10, 8, 9, // '@' to 'O'
     7, 9, 7, 6, 7, 8, 7, 10, 7, 6, 6, 4, 4, 4, 6, 6, // 'P' to '_'
-    6, 6, 7, 5, 7, 6, 5, 6, 7, 3, 4, 6, 3, 10, 7, 7, // '`' to 'o'
+    6, 6, 7, 5, 7, 6, 5, 6, 7, 3, 3, 6, 3, 10, 7, 7, // '`' to 'o'
     7, 7, 4, 5, 4, 7, 6, 9, 6, 6, 5, 4, 6, 4, 6, // 'p' to '~'
 ];
 

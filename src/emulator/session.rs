@@ -23,8 +23,44 @@ use firmware_msgs::{ApduResponse, StatusWord};
 
 use crate::sync::lock;
 
-/// A handler's result: the reply data with `9000`, or the status word of a refusal.
-pub(crate) type Outcome = Result<Vec<u8>, StatusWord>;
+/// A handler's result: the reply data with `9000`, or a refusal.
+pub(crate) type Outcome = Result<Vec<u8>, Refusal>;
+
+/// A command refused: its status word, and for some refusals the 2-byte error code the app
+/// sends before it (its `SEND_SW_EC`, e.g. `0000 6A80` for a multisig policy with no HMAC), so
+/// clients can tell the reasons apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) status: StatusWord,
+    pub(crate) error_code: Option<u16>,
+}
+
+impl Refusal {
+    /// A refusal the app sends with an error code.
+    pub(crate) fn coded(status: StatusWord, error_code: u16) -> Self {
+        Refusal {
+            status,
+            error_code: Some(error_code),
+        }
+    }
+
+    /// The reply: the error code (big-endian), if any, then the status word.
+    pub(crate) fn response(self) -> ApduResponse {
+        match self.error_code {
+            Some(code) => ApduResponse::new(code.to_be_bytes().to_vec(), self.status),
+            None => ApduResponse::status_only(self.status),
+        }
+    }
+}
+
+impl From<StatusWord> for Refusal {
+    fn from(status: StatusWord) -> Self {
+        Refusal {
+            status,
+            error_code: None,
+        }
+    }
+}
 
 type HandlerFuture = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
@@ -257,7 +293,7 @@ impl Session {
         let mut cx = Context::from_waker(&waker);
         match self.future.as_mut().poll(&mut cx) {
             Poll::Ready(Ok(data)) => Step::Done(ApduResponse::new(data, StatusWord::Ok)),
-            Poll::Ready(Err(status)) => Step::Done(ApduResponse::status_only(status)),
+            Poll::Ready(Err(refusal)) => Step::Done(refusal.response()),
             Poll::Pending => match lock(&self.mailbox).request.take() {
                 Some(request) => Step::Interrupt(request),
                 // Only a request can suspend a handler; anything else is a bug here.

@@ -26,6 +26,20 @@ fn wire(p: &DerivationPath) -> Bip32Path {
     btc::wire_path(p).expect("short path")
 }
 
+/// The public key at `account/0/index`.
+fn receive_key(account: &Xpub, index: u32) -> PublicKey {
+    account
+        .derive_pub(
+            SECP256K1,
+            &[
+                ChildNumber::Normal { index: 0 },
+                ChildNumber::Normal { index },
+            ],
+        )
+        .unwrap()
+        .public_key
+}
+
 /// Builds the BIP-322 `to_sign` PSBT for the key at `account/0/3`, has the emulator sign it
 /// and checks the signature against a digest computed independently from the PSBT.
 fn prove_with(kind: SingleKeyPolicy, purpose: u32) {
@@ -33,16 +47,7 @@ fn prove_with(kind: SingleKeyPolicy, purpose: u32) {
     let account = path(&format!("m/{purpose}'/0'/0'"));
     let full = path(&format!("m/{purpose}'/0'/0'/0/3"));
     let xpub: Xpub = btc::xpub(&mut t, &account, false).expect("account xpub");
-    let pubkey: PublicKey = xpub
-        .derive_pub(
-            SECP256K1,
-            &[
-                ChildNumber::Normal { index: 0 },
-                ChildNumber::Normal { index: 3 },
-            ],
-        )
-        .unwrap()
-        .public_key;
+    let pubkey = receive_key(&xpub, 3);
     let compressed = bitcoin::CompressedPublicKey(pubkey);
     let wpkh = ScriptBuf::new_p2wpkh(&compressed.wpubkey_hash());
     let internal = XOnlyPublicKey::from(pubkey);
@@ -281,4 +286,146 @@ fn ethereum_paths_and_errors() {
     assert_eq!(send(&mut emulator, "e006000100"), "6b00");
     // A continuation chunk with no message started.
     assert_eq!(send(&mut emulator, "e008800001aa"), "6a80");
+}
+
+#[test]
+fn os_and_stray_data_answered_like_the_app() {
+    let mut emulator = Emulator::new(EmulatorConfig::new(AppMode::Bitcoin)).unwrap();
+    // GET_MASTER_FINGERPRINT reads no data; a stray byte is ignored, not refused (6A87).
+    assert_eq!(send(&mut emulator, "e10500000100"), "f5acc2fd9000");
+    assert_eq!(send(&mut emulator, "e105000000"), "f5acc2fd9000");
+    // QUIT_APP: 9000, then the app is gone (Speculos exits with it).
+    assert_eq!(send(&mut emulator, "b0a7000000"), "9000");
+    assert!(matches!(
+        emulator.handle(&hex::decode("b001000000").unwrap()),
+        Reply::Disconnect
+    ));
+}
+
+/// A wpkh PSBT of `n` inputs, each spending output `i` of one previous transaction to the
+/// account's first receive address.
+fn wide_psbt(t: &mut InProcessTransport, n: u32) -> (Psbt, WalletPolicy, bitcoin::Transaction) {
+    let account = path("m/84'/0'/0'");
+    let xpub: Xpub = btc::xpub(t, &account, false).expect("account xpub");
+    let pubkey = receive_key(&xpub, 0);
+    let spk = ScriptBuf::new_p2wpkh(&bitcoin::CompressedPublicKey(pubkey).wpubkey_hash());
+    let previous = bip322::to_spend(b"porsign 513 inputs", &spk);
+    let mut tx = bip322::to_sign(&previous);
+    let first = tx.input[0].clone();
+    tx.input = (0..n)
+        .map(|vout| {
+            let mut input = first.clone();
+            input.previous_output.vout = vout;
+            input
+        })
+        .collect();
+    let mut psbt = Psbt::from_unsigned_tx(tx).unwrap();
+    let origin = (Fingerprint::from(FINGERPRINT), path("m/84'/0'/0'/0/0"));
+    for input in &mut psbt.inputs {
+        input.witness_utxo = Some(previous.output[0].clone());
+        input.bip32_derivation.insert(pubkey, origin.clone());
+    }
+    let policy = WalletPolicy::single_key(
+        SingleKeyPolicy::Wpkh,
+        KeyInfo::new(FINGERPRINT, wire(&account), xpub.to_string()),
+    );
+    (psbt, policy, previous)
+}
+
+#[test]
+fn the_513th_input_is_refused_at_once() {
+    let mut t = transport(AppMode::Bitcoin);
+    let (psbt, policy, _) = wide_psbt(&mut t, 513);
+    let refused = btc::sign_psbt(&mut t, &psbt.serialize(), &policy);
+    assert!(
+        matches!(
+            refused,
+            Err(DeviceError::Status {
+                status: StatusWord::NotSupported,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert!(t.emulator().lock().unwrap().reviewed_screens().is_empty());
+    // On the wire: 513 inputs get 6A82 in reply to the command itself, 512 a first request
+    // for the PSBT's contents.
+    for (n, expected) in [(513, "6a82"), (512, "e000")] {
+        let (psbt, policy, _) = wide_psbt(&mut t, n);
+        let maps = firmware_msgs::btc::PsbtMaps::from_psbt(&psbt.serialize()).unwrap();
+        let first = ops::sign_psbt(&maps, &policy, None)
+            .unwrap()
+            .first_command();
+        let mut emulator = Emulator::new(EmulatorConfig::new(AppMode::Bitcoin)).unwrap();
+        let reply = send(&mut emulator, &hex::encode(first.encode()));
+        assert!(reply.ends_with(expected), "{n} inputs: {reply}");
+    }
+}
+
+/// Runs one host exchange against the emulator, returning the device's refusal with its data.
+fn refusal<R: firmware_msgs::btc::exchange::Reply + std::fmt::Debug>(
+    emulator: &mut Emulator,
+    mut exchange: ops::Exchange<R>,
+) -> (StatusWord, String) {
+    let mut command = exchange.first_command();
+    loop {
+        let Reply::Data(bytes) = emulator.handle(&command.encode()) else {
+            panic!("no reply");
+        };
+        let response = firmware_msgs::ApduResponse::decode(&bytes).unwrap();
+        match exchange.advance(&response) {
+            Ok(ops::Step::Send(next)) => command = next,
+            Ok(ops::Step::Done(reply)) => panic!("signed: {reply:?}"),
+            Err(ops::ExchangeError::Device { status, data }) => return (status, hex::encode(data)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn psbt_refusals_carry_the_apps_error_codes() {
+    let mut t = transport(AppMode::Bitcoin);
+    let (base, policy, previous) = wide_psbt(&mut t, 1);
+    let mut other = previous.clone();
+    other.lock_time = bitcoin::absolute::LockTime::from_consensus(1);
+    let mut changed_value = previous.output[0].clone();
+    changed_value.value = Amount::from_sat(1);
+    // (what is changed in the input, the input, the error code the app sends before 6A80)
+    let no_utxo = {
+        let mut input = base.inputs[0].clone();
+        input.witness_utxo = None;
+        input
+    };
+    let other_txid = {
+        let mut input = base.inputs[0].clone();
+        input.non_witness_utxo = Some(other);
+        input
+    };
+    let disagreeing = {
+        let mut input = base.inputs[0].clone();
+        input.non_witness_utxo = Some(previous);
+        input.witness_utxo = Some(changed_value);
+        input
+    };
+    let cases = [
+        ("no UTXO at all", no_utxo, "0003"),
+        ("a previous transaction of another txid", other_txid, "0004"),
+        (
+            "witness UTXO and previous transaction disagree",
+            disagreeing,
+            "0005",
+        ),
+    ];
+    for (what, input, code) in cases {
+        let mut psbt = base.clone();
+        psbt.inputs[0] = input;
+        let maps = firmware_msgs::btc::PsbtMaps::from_psbt(&psbt.serialize()).unwrap();
+        let mut emulator = Emulator::new(EmulatorConfig::new(AppMode::Bitcoin)).unwrap();
+        let answer = refusal(&mut emulator, ops::sign_psbt(&maps, &policy, None).unwrap());
+        assert_eq!(
+            answer,
+            (StatusWord::IncorrectData, code.to_owned()),
+            "{what}"
+        );
+    }
 }

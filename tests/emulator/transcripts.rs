@@ -8,9 +8,11 @@
 
 use std::str::FromStr;
 
+use bitcoin::consensus::encode::VarInt;
 use bitcoin::hashes::Hash;
 use bitcoin::secp256k1::{schnorr, Message, XOnlyPublicKey, SECP256K1};
 use bitcoin::sighash::{Prevouts, SighashCache, TapSighashType};
+use bitcoin::taproot::TapLeafHash;
 use porsign::emulator::{AppMode, Approval, Emulator, EmulatorConfig, Reply};
 use serde_json::Value;
 
@@ -19,13 +21,6 @@ use crate::util::fixture;
 struct Transcript {
     name: String,
     json: Value,
-}
-
-/// Transcripts recorded on 2026-11-30 (HWI / `ledger_bitcoin` wallet-policy flows, error codes,
-/// batch BIP-322 PSBTs) that the emulator learns to answer in the batch-signing and
-/// drop-in-emulator work; until then they are replayed by the tests of that work, not here.
-pub(crate) fn awaits_wallet_policy_work(name: &str) -> bool {
-    name.starts_with("btc-hwi-") || name.starts_with("btc-batch-")
 }
 
 fn transcripts() -> Vec<Transcript> {
@@ -38,9 +33,6 @@ fn transcripts() -> Vec<Transcript> {
                 return None;
             }
             let name = path.file_stem()?.to_str()?.to_owned();
-            if awaits_wallet_policy_work(&name) {
-                return None;
-            }
             let text = std::fs::read_to_string(&path).expect("readable transcript");
             Some(Transcript {
                 name,
@@ -54,7 +46,7 @@ fn transcripts() -> Vec<Transcript> {
 
 /// The emulator a transcript was recorded against.
 fn emulator_for(name: &str, seed: &str) -> Emulator {
-    let app = if name.starts_with("btc-testnet-") {
+    let app = if name.starts_with("btc-testnet-") || name.starts_with("btc-hwi-testnet-") {
         AppMode::BitcoinTest
     } else if name.starts_with("eth-") {
         AppMode::Ethereum
@@ -69,53 +61,106 @@ fn emulator_for(name: &str, seed: &str) -> Emulator {
     Emulator::new(config).expect("emulator")
 }
 
-/// A YIELD of a taproot key-path signature: `10 ‖ varint index ‖ 20 ‖ x-only key ‖ 64-byte
-/// signature [‖ sighash byte]`, then `E000`.
-fn schnorr_yield(response: &[u8]) -> Option<(XOnlyPublicKey, usize)> {
+/// A recorded Schnorr YIELD: the input it signs, the key, the leaf for a script-path
+/// signature, and where the signature starts.
+struct SchnorrYield {
+    input: usize,
+    key: XOnlyPublicKey,
+    leaf: Option<TapLeafHash>,
+    sig_at: usize,
+}
+
+/// A YIELD of a taproot signature: `10 ‖ varint input index ‖ 20 ‖ x-only key` (key path) or
+/// `‖ 40 ‖ x-only key ‖ leaf hash` (script path), `‖ 64-byte signature [‖ sighash byte]`, then
+/// `E000`.
+fn schnorr_yield(response: &[u8]) -> Option<SchnorrYield> {
     let (data, sw) = response.split_at(response.len().checked_sub(2)?);
-    if sw != [0xe0, 0x00] || data.first() != Some(&0x10) || data.get(2) != Some(&0x20) {
+    if sw != [0xe0, 0x00] || data.first() != Some(&0x10) {
         return None;
     }
-    let sig_len = data.len().checked_sub(3 + 32)?;
+    let mut rest = data.get(1..)?;
+    let input: VarInt = bitcoin::consensus::Decodable::consensus_decode(&mut rest).ok()?;
+    let key_len = match rest.first() {
+        Some(&0x20) => 32,
+        Some(&0x40) => 64,
+        _ => return None,
+    };
+    let key_at = data.len() - rest.len() + 1;
+    let sig_at = key_at + key_len;
+    let sig_len = data.len().checked_sub(sig_at)?;
     if sig_len != 64 && sig_len != 65 {
         return None;
     }
-    let key = XOnlyPublicKey::from_slice(&data[3..35]).ok()?;
-    Some((key, 35))
+    let key = XOnlyPublicKey::from_slice(data.get(key_at..key_at + 32)?).ok()?;
+    let leaf = match key_len {
+        64 => Some(TapLeafHash::from_slice(data.get(key_at + 32..sig_at)?).ok()?),
+        _ => None,
+    };
+    Some(SchnorrYield {
+        input: usize::try_from(input.0).ok()?,
+        key,
+        leaf,
+        sig_at,
+    })
 }
 
-/// The BIP-341 key-spend digest of the transcript's PSBT (input 0, SIGHASH_DEFAULT).
-fn taproot_sighash(result: &Value) -> Message {
-    let psbt = bitcoin::Psbt::from_str(result["psbt_base64"].as_str().expect("psbt_base64"))
-        .expect("valid PSBT");
+/// The transcript's PSBT: in `psbt` (recorded by the wallet-policy clients) or in
+/// `result.psbt_base64` (the BIP-322 recordings).
+fn transcript_psbt(json: &Value) -> bitcoin::Psbt {
+    let base64 = json["psbt"]
+        .as_str()
+        .or_else(|| json["result"]["psbt_base64"].as_str())
+        .expect("the transcript's PSBT");
+    bitcoin::Psbt::from_str(base64).expect("valid PSBT")
+}
+
+/// The BIP-341 digest (SIGHASH_DEFAULT) of input `input` of the transcript's PSBT, over every
+/// input's spent output: key spend, or script spend of `leaf`.
+fn taproot_sighash(json: &Value, input: usize, leaf: Option<TapLeafHash>) -> Message {
+    let psbt = transcript_psbt(json);
     let spent: Vec<bitcoin::TxOut> = psbt
         .inputs
         .iter()
         .map(|i| i.witness_utxo.clone().expect("witness utxo"))
         .collect();
-    let digest = SighashCache::new(&psbt.unsigned_tx)
-        .taproot_key_spend_signature_hash(0, &Prevouts::All(&spent), TapSighashType::Default)
-        .expect("sighash");
+    let mut cache = SighashCache::new(&psbt.unsigned_tx);
+    let prevouts = Prevouts::All(&spent);
+    let digest = match leaf {
+        None => cache.taproot_key_spend_signature_hash(input, &prevouts, TapSighashType::Default),
+        Some(leaf) => cache.taproot_script_spend_signature_hash(
+            input,
+            &prevouts,
+            leaf,
+            TapSighashType::Default,
+        ),
+    }
+    .expect("sighash");
     Message::from_digest(digest.to_byte_array())
 }
 
 /// Checks our reply against a recorded Schnorr yield: same bytes but the signature, which
-/// must verify for the same key and digest (the recorded one too, as a control).
-fn check_schnorr(ours: &[u8], recorded: &[u8], result: &Value) -> Result<(), String> {
-    let (key, sig_at) = schnorr_yield(recorded).ok_or("not a Schnorr yield")?;
+/// must verify for the same key and the digest of the input the yield names (the recorded one
+/// too, as a control).
+fn check_schnorr(ours: &[u8], recorded: &[u8], json: &Value) -> Result<(), String> {
+    let SchnorrYield {
+        input,
+        key,
+        leaf,
+        sig_at,
+    } = schnorr_yield(recorded).ok_or("not a Schnorr yield")?;
     if ours.len() != recorded.len() {
         return Err(format!("length {} != {}", ours.len(), recorded.len()));
     }
     if ours[..sig_at] != recorded[..sig_at] || ours[sig_at + 64..] != recorded[sig_at + 64..] {
         return Err("bytes around the signature differ".into());
     }
-    let digest = taproot_sighash(result);
+    let digest = taproot_sighash(json, input, leaf);
     for (who, bytes) in [("recorded", recorded), ("emulator", ours)] {
         let sig = schnorr::Signature::from_slice(&bytes[sig_at..sig_at + 64])
             .map_err(|e| format!("{who} signature: {e}"))?;
         SECP256K1
             .verify_schnorr(&sig, &digest, &key)
-            .map_err(|e| format!("{who} signature does not verify: {e}"))?;
+            .map_err(|e| format!("{who} signature of input {input} does not verify: {e}"))?;
     }
     Ok(())
 }
@@ -165,7 +210,7 @@ fn every_recorded_exchange_is_answered_byte_for_byte() {
                 continue;
             }
             if schnorr_yield(&recorded).is_some() {
-                match check_schnorr(&ours, &recorded, &t.json["result"]) {
+                match check_schnorr(&ours, &recorded, &t.json) {
                     Ok(()) => schnorr_checked += 1,
                     Err(e) => failures.push(format!("{} #{i}: schnorr yield: {e}", t.name)),
                 }
@@ -183,9 +228,12 @@ fn every_recorded_exchange_is_answered_byte_for_byte() {
         transcripts_checked += 1;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(transcripts_checked, 45, "one per fixture");
-    assert_eq!(exchanges_checked, 546, "every recorded exchange");
-    assert_eq!(schnorr_checked, 1, "the P2TR BIP-322 yield");
+    assert_eq!(transcripts_checked, 72, "one per fixture");
+    assert_eq!(exchanges_checked, 4917, "every recorded exchange");
+    assert_eq!(
+        schnorr_checked, 12,
+        "P2TR yields: BIP-322 1, batch 3, registered tr(@0/**) 2, HWI signtx 2, key tree 2, leaf 2"
+    );
 }
 
 #[test]
@@ -222,5 +270,5 @@ fn screens_read_like_the_recorded_ones() {
         compared += 1;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(compared, 18, "transcripts with screens");
+    assert_eq!(compared, 35, "transcripts with screens");
 }

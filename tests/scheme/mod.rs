@@ -9,7 +9,7 @@ pub(crate) mod bip137;
 pub(crate) mod bip322;
 mod eip191;
 mod multisig;
-mod script;
+pub(crate) mod script;
 
 use serde_json::Value;
 

@@ -45,6 +45,9 @@ pub struct Transcript {
     /// `(command, response)` bytes, response including the status word.
     pub exchanges: Vec<(Vec<u8>, Vec<u8>)>,
     pub result: Value,
+    /// The whole recorded file (for the fields only some transcripts have: `psbt`,
+    /// `wallet_policy`, `hmac`).
+    pub json: Value,
 }
 
 impl Transcript {
@@ -67,6 +70,7 @@ impl Transcript {
             description: json["description"].as_str().unwrap_or_default().to_owned(),
             exchanges,
             result: json["result"].clone(),
+            json,
         }
     }
 

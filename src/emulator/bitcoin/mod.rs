@@ -19,7 +19,7 @@ use self::chain::Chain;
 use self::policy::{KeyList, ParsedKey, Template, TemplateError};
 use super::keys::SoftwareSigner;
 use super::screens::ReviewBuilder;
-use super::session::{Host, Outcome, Session, Step};
+use super::session::{Host, Outcome, Refusal, Session, Step};
 use super::ui::{Decision, ReviewKind, Ui};
 
 /// Longest message the app shows as text; longer ones are shown as their SHA-256.
@@ -36,6 +36,14 @@ const NUMS_KEY: [u8; 33] = [
     0x5e, 0x07, 0x8a, 0x5a, 0x0f, 0x28, 0xec, 0x96, 0xd5, 0x47, 0xbf, 0xee, 0x9a, 0xce, 0x80, 0x3a,
     0xc0,
 ];
+
+// The error codes REGISTER_WALLET sends before its status word (the app's `error_codes.h`).
+const EC_REGISTER_UNACCEPTABLE_POLICY_NAME: u16 = 0x0000;
+const EC_REGISTER_POLICY_NOT_SANE: u16 = 0x0001;
+const EC_REGISTER_POLICY_HAS_NO_INTERNAL_KEY: u16 = 0x0002;
+
+/// GET_MASTER_FINGERPRINT's INS.
+const INS_GET_MASTER_FINGERPRINT: u8 = 0x05;
 
 /// What every handler needs: the keys, the app flavour and the screen.
 pub(crate) struct Ctx {
@@ -80,6 +88,19 @@ impl BitcoinApp {
         if command.cla() != CLA_BITCOIN && command.cla() != CLA_FRAMEWORK {
             return ApduResponse::status_only(StatusWord::ClaNotSupported);
         }
+        // GET_MASTER_FINGERPRINT reads no data: the app ignores any it is sent (HWI-style
+        // `E1 05 00 00 01 00` gets the fingerprint), where the strict decoder would refuse it.
+        let stripped;
+        let command = if command.cla() == CLA_BITCOIN
+            && command.ins() == INS_GET_MASTER_FINGERPRINT
+            && !command.data().is_empty()
+        {
+            stripped =
+                ApduCommand::without_data(command.cla(), command.ins(), command.p1(), command.p2());
+            &stripped
+        } else {
+            command
+        };
         let decoded = match BtcCommand::decode(command) {
             Ok(decoded) => decoded,
             Err(e) => return ApduResponse::status_only(e.status_word()),
@@ -130,7 +151,7 @@ impl BitcoinApp {
 fn reply(outcome: Outcome) -> ApduResponse {
     match outcome {
         Ok(data) => ApduResponse::new(data, StatusWord::Ok),
-        Err(status) => ApduResponse::status_only(status),
+        Err(refusal) => refusal.response(),
     }
 }
 
@@ -161,10 +182,10 @@ fn approved(decision: Decision) -> Result<(), StatusWord> {
 fn get_extended_pubkey(ctx: &Ctx, command: &GetExtendedPubkey) -> Outcome {
     let steps = command.path.steps();
     if !command.display && !ctx.chain.safe_for_pubkey_export(steps) {
-        return Err(StatusWord::NotSupported);
+        return Err(StatusWord::NotSupported.into());
     }
     if !ctx.chain.may_derive(steps) {
-        return Err(StatusWord::NotSupported);
+        return Err(StatusWord::NotSupported.into());
     }
     let xpub = policy::xpub_at(&ctx.signer, steps, ctx.chain)
         .ok_or(StatusWord::BadState)?
@@ -186,7 +207,7 @@ fn get_extended_pubkey(ctx: &Ctx, command: &GetExtendedPubkey) -> Outcome {
 
 async fn sign_message(ctx: &Ctx, host: &Host, command: SignMessage) -> Outcome {
     if command.message_len >= 1 << 32 {
-        return Err(StatusWord::IncorrectData);
+        return Err(StatusWord::IncorrectData.into());
     }
     let chunks = command.message_len.div_ceil(MESSAGE_CHUNK_LEN);
     let mut message = Vec::new();
@@ -197,18 +218,18 @@ async fn sign_message(ctx: &Ctx, host: &Host, command: SignMessage) -> Outcome {
             .await
             .map_err(|_| StatusWord::BadState)?;
         if chunk.len() as u64 != MESSAGE_CHUNK_LEN && i + 1 != chunks {
-            return Err(StatusWord::BadState);
+            return Err(StatusWord::BadState.into());
         }
         message.extend_from_slice(&chunk);
     }
     if message.len() as u64 != command.message_len {
-        return Err(StatusWord::BadState);
+        return Err(StatusWord::BadState.into());
     }
     let steps = command.path.steps();
-    if !ctx.chain.may_derive(steps) {
-        // The OS refuses the key, so signing fails: B007, with nothing shown (as recorded).
-        return Err(StatusWord::BadState);
-    }
+    // A path the OS will not derive for this app (another coin type, `m/0'/1`): the app still
+    // shows the whole review and only fails when it asks for the key after the approval, with
+    // "Message rejected" and B007 (recorded in `btc-hwi-signmessage-refused-*`).
+    let derivable = ctx.chain.may_derive(steps);
     let printable = command.message_len <= MAX_DISPLAYABLE_MESSAGE_LEN
         && message
             .iter()
@@ -223,10 +244,17 @@ async fn sign_message(ctx: &Ctx, host: &Host, command: SignMessage) -> Outcome {
     let review = builder.finish(
         "Sign message",
         "Reject message",
-        "Message signed",
+        if derivable {
+            "Message signed"
+        } else {
+            "Message rejected"
+        },
         "Message rejected",
     );
     approved(ctx.ui.review(&review, ReviewKind::Signature))?;
+    if !derivable {
+        return Err(StatusWord::BadState.into());
+    }
     let signature = ctx
         .signer
         .sign_bitcoin_message(&derivation_path(steps), &message)
@@ -264,7 +292,7 @@ async fn fetch_template(
 
 async fn wallet_address(ctx: &Ctx, host: &Host, command: GetWalletAddress) -> Outcome {
     if command.address_index >= 0x8000_0000 {
-        return Err(StatusWord::IncorrectData);
+        return Err(StatusWord::IncorrectData.into());
     }
     let (header, _, template) = fetch_policy(host, command.wallet_id).await?;
     let keys = KeyList::of(&header);
@@ -276,13 +304,13 @@ async fn wallet_address(ctx: &Ctx, host: &Host, command: GetWalletAddress) -> Ou
             || !header.name.is_empty()
             || command.address_index > MAX_STANDARD_ADDRESS_INDEX
         {
-            return Err(StatusWord::IncorrectData);
+            return Err(StatusWord::IncorrectData.into());
         }
     } else if ctx.signer.wallet_policy_hmac(&command.wallet_id) != command.wallet_hmac {
-        return Err(StatusWord::SignatureFail);
+        return Err(StatusWord::SignatureFail.into());
     }
     if header.id() != command.wallet_id {
-        return Err(StatusWord::IncorrectData);
+        return Err(StatusWord::IncorrectData.into());
     }
     let script = keys
         .script(host, &template, command.change, command.address_index)
@@ -338,18 +366,24 @@ async fn register_wallet(ctx: &Ctx, host: &Host, command: RegisterWallet) -> Out
     let header = command.policy;
     let (text, template) = fetch_template(host, &header).await?;
     if header.n_keys > policy::MAX_KEYS {
-        return Err(StatusWord::NotSupported);
+        return Err(StatusWord::NotSupported.into());
     }
     if template.key_count() != header.n_keys {
-        return Err(StatusWord::IncorrectData);
+        return Err(StatusWord::IncorrectData.into());
     }
     let wallet_id = header.id();
     if !name_acceptable(&header.name) {
-        return Err(StatusWord::IncorrectData);
+        return Err(Refusal::coded(
+            StatusWord::IncorrectData,
+            EC_REGISTER_UNACCEPTABLE_POLICY_NAME,
+        ));
     }
     let keys = KeyList::of(&header);
     if !policy_is_sane(&keys, host, &template).await {
-        return Err(StatusWord::NotSupported);
+        return Err(Refusal::coded(
+            StatusWord::NotSupported,
+            EC_REGISTER_POLICY_NOT_SANE,
+        ));
     }
     let mut labelled = Vec::new();
     let mut internal = 0usize;
@@ -357,13 +391,13 @@ async fn register_wallet(ctx: &Ctx, host: &Host, command: RegisterWallet) -> Out
         let index = u32::try_from(i).map_err(|_| StatusWord::IncorrectData)?;
         let key: ParsedKey = keys.fetch(host, index).await?;
         if key.xpub.network != ctx.chain.network_kind() {
-            return Err(StatusWord::IncorrectData);
+            return Err(StatusWord::IncorrectData.into());
         }
         let kind = if key.xpub.public_key.serialize() == NUMS_KEY {
             "Dummy"
         } else {
             match key.is_ours(&ctx.signer, ctx.chain) {
-                None => return Err(StatusWord::NotSupported),
+                None => return Err(StatusWord::NotSupported.into()),
                 Some(true) => {
                     internal += 1;
                     "Our"
@@ -374,7 +408,10 @@ async fn register_wallet(ctx: &Ctx, host: &Host, command: RegisterWallet) -> Out
         labelled.push((format!("{kind} key@{i}"), key.text));
     }
     if internal == 0 {
-        return Err(StatusWord::IncorrectData);
+        return Err(Refusal::coded(
+            StatusWord::IncorrectData,
+            EC_REGISTER_POLICY_HAS_NO_INTERNAL_KEY,
+        ));
     }
     let mut builder = ReviewBuilder::intro("Review account\nto register")
         .pair("Account name", &header.name)

@@ -2,15 +2,17 @@
 //! key information strings, and the scripts they derive, fetching each key from the host in
 //! the same order as the app (the order shows in the transcripts, byte for byte).
 //!
-//! Supported templates: the default single-key ones (`pkh`, `wpkh`, `sh(wpkh)`, `tr` without
-//! a script tree) and `multi`/`sortedmulti` under `sh`, `wsh` or `sh(wsh)`. Miniscript, tap
-//! trees and MuSig2 key expressions are answered with 6A82 (not supported).
+//! Supported templates: the single-key ones (`pkh`, `wpkh`, `sh(wpkh)`, `tr` without a script
+//! tree), `tr` with one `pk()` leaf, and `multi`/`sortedmulti` under `sh`, `wsh` or `sh(wsh)`.
+//! Miniscript, larger tap trees and MuSig2 key expressions are answered with 6A82 (not
+//! supported).
 
 use std::str::FromStr;
 
 use bitcoin::bip32::{ChildNumber, Xpub};
 use bitcoin::key::Secp256k1;
 use bitcoin::secp256k1::{PublicKey, XOnlyPublicKey};
+use bitcoin::taproot::{LeafVersion, TapLeafHash, TapNodeHash};
 use bitcoin::{PubkeyHash, ScriptBuf, WPubkeyHash};
 use firmware_msgs::btc::wallet_policy::{KeyInfo, WalletPolicyHeader};
 use firmware_msgs::merkle::Hash;
@@ -53,6 +55,11 @@ pub(crate) enum Template {
     Wpkh(KeyExpr),
     ShWpkh(KeyExpr),
     Tr(KeyExpr),
+    /// `tr(internal,pk(leaf))`: a taproot key with one script leaf, `<leaf key> OP_CHECKSIG`.
+    TrPkLeaf {
+        internal: KeyExpr,
+        leaf: KeyExpr,
+    },
     Multi {
         wrap: Wrap,
         sorted: bool,
@@ -102,9 +109,16 @@ impl Template {
             return Ok(Template::Wpkh(parse_key_expr(&arg)?));
         }
         if let Some(arg) = inner(text, "tr(") {
-            if arg.contains(',') {
-                // A script tree: not implemented.
-                return Err(TemplateError::Unsupported);
+            if let Some((internal, tree)) = arg.split_once(',') {
+                // One `pk()` leaf is the only script tree implemented.
+                let leaf = tree
+                    .strip_prefix("pk(")
+                    .and_then(|t| t.strip_suffix(')'))
+                    .ok_or(TemplateError::Unsupported)?;
+                return Ok(Template::TrPkLeaf {
+                    internal: parse_key_expr(internal)?,
+                    leaf: parse_key_expr(leaf)?,
+                });
             }
             return Ok(Template::Tr(parse_key_expr(&arg)?));
         }
@@ -126,6 +140,8 @@ impl Template {
             Template::Pkh(k) | Template::Wpkh(k) | Template::ShWpkh(k) | Template::Tr(k) => {
                 vec![*k]
             }
+            // The app numbers the internal key first, then the tree's keys.
+            Template::TrPkLeaf { internal, leaf } => vec![*internal, *leaf],
             Template::Multi { keys, .. } => keys.clone(),
         }
     }
@@ -143,7 +159,7 @@ impl Template {
     pub(crate) fn segwit_version(&self) -> Option<u8> {
         match self {
             Template::Pkh(_) | Template::Multi { wrap: Wrap::Sh, .. } => None,
-            Template::Tr(_) => Some(1),
+            Template::Tr(_) | Template::TrPkLeaf { .. } => Some(1),
             _ => Some(0),
         }
     }
@@ -155,7 +171,7 @@ impl Template {
             Template::Wpkh(k) => (84, k),
             Template::ShWpkh(k) => (49, k),
             Template::Tr(k) => (86, k),
-            Template::Multi { .. } => return None,
+            Template::Multi { .. } | Template::TrPkLeaf { .. } => return None,
         };
         (key.index == 0 && key.receive == 0 && key.change == 1).then_some(purpose)
     }
@@ -349,6 +365,12 @@ impl KeyList {
                 let key = self.derived(host, k, is_change, index).await?;
                 ScriptBuf::new_p2tr(&secp, XOnlyPublicKey::from(key), None)
             }
+            Template::TrPkLeaf { internal, leaf } => {
+                // As the app: the internal key first, then the tree's hash.
+                let key = self.derived(host, internal, is_change, index).await?;
+                let root = self.tap_tree_root(host, leaf, is_change, index).await?;
+                ScriptBuf::new_p2tr(&secp, XOnlyPublicKey::from(key), Some(root))
+            }
             Template::Multi {
                 wrap,
                 sorted,
@@ -369,6 +391,34 @@ impl KeyList {
                 }
             }
         })
+    }
+
+    /// The Merkle root of a one-leaf tree `pk(leaf)` (the leaf's hash). The app builds the
+    /// leaf script twice, once for its length (the hash's size prefix) and once to hash it, so
+    /// the key is fetched twice.
+    pub(crate) async fn tap_tree_root(
+        &self,
+        host: &Host,
+        leaf: &KeyExpr,
+        is_change: bool,
+        index: u32,
+    ) -> Result<TapNodeHash, StatusWord> {
+        Ok(TapNodeHash::from(
+            self.tap_leaf_hash(host, leaf, is_change, index).await?,
+        ))
+    }
+
+    /// The hash of the leaf `pk(leaf)`, its key fetched twice (see [`Self::tap_tree_root`]).
+    pub(crate) async fn tap_leaf_hash(
+        &self,
+        host: &Host,
+        leaf: &KeyExpr,
+        is_change: bool,
+        index: u32,
+    ) -> Result<TapLeafHash, StatusWord> {
+        self.derived(host, leaf, is_change, index).await?;
+        let key = self.derived(host, leaf, is_change, index).await?;
+        Ok(pk_leaf_hash(&key))
     }
 
     /// The multisig keys in script order. For `sortedmulti` the app keeps no list in memory:
@@ -442,6 +492,19 @@ impl KeyList {
                 && *a >= HARDENED
                 && *a <= HARDENED | MAX_STANDARD_ACCOUNT))
     }
+}
+
+/// The tapleaf hash of `<x-only key> OP_CHECKSIG` (leaf version 0xc0).
+pub(crate) fn pk_leaf_hash(key: &PublicKey) -> TapLeafHash {
+    TapLeafHash::from_script(&pk_leaf_script(key), LeafVersion::TapScript)
+}
+
+/// `<x-only key> OP_CHECKSIG`.
+pub(crate) fn pk_leaf_script(key: &PublicKey) -> ScriptBuf {
+    bitcoin::script::Builder::new()
+        .push_x_only_key(&XOnlyPublicKey::from(*key))
+        .push_opcode(bitcoin::opcodes::all::OP_CHECKSIG)
+        .into_script()
 }
 
 fn wpkh(key: &PublicKey) -> WPubkeyHash {

@@ -1,7 +1,7 @@
 //! porsign's policy script interpreter (`scheme::script`): Bitcoin Core's script test vectors
 //! and a differential test against libbitcoinconsensus.
 
-mod consensus;
+pub(crate) mod consensus;
 mod core_vectors;
 mod harness;
 mod random_scripts;

@@ -15,6 +15,7 @@ pub(super) const IN_NON_WITNESS_UTXO: u8 = 0x00;
 pub(super) const IN_WITNESS_UTXO: u8 = 0x01;
 pub(super) const IN_SIGHASH_TYPE: u8 = 0x03;
 pub(super) const IN_REDEEM_SCRIPT: u8 = 0x04;
+pub(super) const IN_WITNESS_SCRIPT: u8 = 0x05;
 pub(super) const IN_BIP32_DERIVATION: u8 = 0x06;
 pub(super) const IN_PREVIOUS_TXID: u8 = 0x0e;
 pub(super) const IN_OUTPUT_INDEX: u8 = 0x0f;

@@ -6,13 +6,19 @@
 use bitcoin::TxOut;
 use firmware_msgs::StatusWord;
 
+use super::error_codes;
 use super::fields::{
     from_non_witness_utxo, from_witness_utxo, read_output, sighash_type, IN_PREVIOUS_TXID,
     SIGHASH_ALL, SIGHASH_DEFAULT, SIGHASH_SINGLE,
 };
 use super::policy_match::{internal_keys, is_ours, scan_map, Callback};
 use super::state::State;
-use crate::emulator::session::Host;
+use crate::emulator::session::{Host, Refusal};
+
+/// A 6A80 refusal with the app's error code.
+fn coded(error_code: u16) -> Refusal {
+    Refusal::coded(StatusWord::IncorrectData, error_code)
+}
 
 /// Largest value any amount may have.
 const MAX_MONEY: u64 = 21_000_000 * 100_000_000;
@@ -27,10 +33,10 @@ pub(super) struct Warnings {
 pub(super) async fn inputs(
     st: &mut State<'_>,
     host: &Host,
-) -> Result<(Vec<bool>, u64, Warnings), StatusWord> {
+) -> Result<(Vec<bool>, u64, Warnings), Refusal> {
     st.internal = internal_keys(st, host).await?;
     if st.internal.is_empty() {
-        return Err(StatusWord::IncorrectData);
+        return Err(coded(error_codes::WALLET_POLICY_HAS_NO_INTERNAL_KEY));
     }
     let mut internal_inputs = Vec::new();
     let mut total_in = 0u64;
@@ -46,15 +52,20 @@ pub(super) async fn inputs(
             Callback::Input,
         )
         .await?;
-        if scan.bad_pubkey || (!scan.non_witness_utxo && !scan.witness_utxo) {
-            return Err(StatusWord::IncorrectData);
+        if scan.bad_pubkey {
+            return Err(StatusWord::IncorrectData.into());
+        }
+        if !scan.non_witness_utxo && !scan.witness_utxo {
+            return Err(coded(error_codes::MISSING_NONWITNESSUTXO_AND_WITNESSUTXO));
         }
         let mut spent: Option<TxOut> = None;
         if scan.non_witness_utxo {
             let txid = host
                 .required_value(&scan.map, &[IN_PREVIOUS_TXID], 32)
                 .await?;
-            let out = from_non_witness_utxo(host, &scan.map, Some(&txid)).await?;
+            let out = from_non_witness_utxo(host, &scan.map, Some(&txid))
+                .await
+                .map_err(|_| coded(error_codes::NONWITNESSUTXO_CHECK_FAILED))?;
             total_in = total_in.saturating_add(out.value.to_sat());
             spent = Some(out);
         }
@@ -63,7 +74,9 @@ pub(super) async fn inputs(
                 .await?
                 .ok_or(StatusWord::IncorrectData)?;
             match &spent {
-                Some(known) if *known != out => return Err(StatusWord::IncorrectData),
+                Some(known) if *known != out => {
+                    return Err(coded(error_codes::NONWITNESSUTXO_AND_WITNESSUTXO_MISMATCH))
+                }
                 Some(_) => {}
                 None => {
                     total_in = total_in.saturating_add(out.value.to_sat());
@@ -73,7 +86,7 @@ pub(super) async fn inputs(
         }
         let spent = spent.ok_or(StatusWord::IncorrectData)?;
         if spent.value.to_sat() > MAX_MONEY {
-            return Err(StatusWord::IncorrectData);
+            return Err(StatusWord::IncorrectData.into());
         }
         if !is_ours(st, host, scan.ours, &spent.script_pubkey).await? {
             warnings.external_inputs = true;
@@ -85,9 +98,13 @@ pub(super) async fn inputs(
         let segwit = st.template.segwit_version();
         match segwit {
             None if !scan.non_witness_utxo || scan.witness_utxo => {
-                return Err(StatusWord::IncorrectData)
+                return Err(coded(
+                    error_codes::MISSING_NONWITNESSUTXO_OR_UNEXPECTED_WITNESSUTXO_FOR_LEGACY,
+                ))
             }
-            Some(_) if !scan.witness_utxo => return Err(StatusWord::IncorrectData),
+            Some(_) if !scan.witness_utxo => {
+                return Err(coded(error_codes::MISSING_WITNESSUTXO_FOR_SEGWIT))
+            }
             Some(0) if !scan.non_witness_utxo => warnings.missing_non_witness_utxo = true,
             _ => {}
         }
@@ -101,14 +118,17 @@ pub(super) async fn inputs(
         } else if segwit.is_some() && matches!(sighash, 0x02 | 0x03 | 0x81 | 0x82 | 0x83) {
             warnings.non_default_sighash = true;
         } else {
-            return Err(StatusWord::NotSupported);
+            return Err(StatusWord::NotSupported.into());
         }
         if sighash & SIGHASH_SINGLE == SIGHASH_SINGLE && i >= st.n_outputs {
-            return Err(StatusWord::NotSupported);
+            return Err(Refusal::coded(
+                StatusWord::NotSupported,
+                error_codes::UNALLOWED_SIGHASH_SINGLE,
+            ));
         }
     }
     if !internal_inputs.contains(&true) {
-        return Err(StatusWord::IncorrectData);
+        return Err(StatusWord::IncorrectData.into());
     }
     Ok((internal_inputs, total_in, warnings))
 }
@@ -123,7 +143,7 @@ pub(super) async fn outputs(
     st: &State<'_>,
     host: &Host,
     total_in: u64,
-) -> Result<Outputs, StatusWord> {
+) -> Result<Outputs, Refusal> {
     // Output scans only read our derivations; they never change which keys sign.
     let mut internal = st.internal.clone();
     let mut outputs = Outputs {
@@ -142,11 +162,11 @@ pub(super) async fn outputs(
         )
         .await?;
         if scan.bad_pubkey {
-            return Err(StatusWord::IncorrectData);
+            return Err(StatusWord::IncorrectData.into());
         }
         let out = read_output(host, &scan.map).await?;
         if out.value.to_sat() > MAX_MONEY {
-            return Err(StatusWord::IncorrectData);
+            return Err(StatusWord::IncorrectData.into());
         }
         outputs.total = outputs.total.saturating_add(out.value.to_sat());
         let change = match scan.ours {
@@ -160,10 +180,13 @@ pub(super) async fn outputs(
         }
     }
     if total_in < outputs.total {
-        return Err(StatusWord::IncorrectData);
+        return Err(StatusWord::IncorrectData.into());
     }
     if n_change > 10 {
-        return Err(StatusWord::NotSupported);
+        return Err(Refusal::coded(
+            StatusWord::NotSupported,
+            error_codes::TOO_MANY_CHANGE_OUTPUTS,
+        ));
     }
     Ok(outputs)
 }

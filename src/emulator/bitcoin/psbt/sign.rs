@@ -4,6 +4,7 @@
 //! [`sign_schnorr`](super::sign_schnorr) (taproot), by the policy's segwit version.
 
 use bitcoin::sighash::SighashCache;
+use bitcoin::taproot::TapLeafHash;
 use bitcoin::{ScriptBuf, Transaction};
 use firmware_msgs::StatusWord;
 
@@ -12,15 +13,16 @@ use super::policy_match::{scan_map, Callback, Scan};
 use super::sign_input::InputToSign;
 use super::state::{InternalKey, State};
 use super::tx_hashes::TxData;
-use super::{sign_ecdsa, sign_schnorr};
-use crate::emulator::session::Host;
+use super::{error_codes, sign_ecdsa, sign_schnorr};
+use crate::emulator::bitcoin::policy::Template;
+use crate::emulator::session::{Host, Refusal};
 
 pub(super) async fn sign_transaction(
     st: &mut State<'_>,
     host: &Host,
     internal_inputs: &[bool],
     tx: &TxData,
-) -> Result<(), StatusWord> {
+) -> Result<(), Refusal> {
     let unsigned = tx.unsigned(st.version, st.locktime);
     for k in 0..st.internal.len() {
         let Some(key) = st.internal.get(k).cloned() else {
@@ -39,12 +41,21 @@ pub(super) async fn sign_transaction(
             }
             let (root, size) = (st.inputs_root, st.n_inputs);
             let scan = scan_map(&mut st.internal, host, root, size, i, Callback::Input).await?;
-            sign_input(st, host, &key, &scan, i, &unsigned, tx).await?;
+            // A key in a script leaf: the app computes the leaf's hash first.
+            let leaf = match &st.template {
+                Template::TrPkLeaf { leaf, .. } if *leaf == key.expr => {
+                    let (is_change, index) = scan.ours.ok_or(StatusWord::BadState)?;
+                    Some(st.keys.tap_leaf_hash(host, leaf, is_change, index).await?)
+                }
+                _ => None,
+            };
+            sign_input(st, host, &key, &scan, i, &unsigned, tx, leaf).await?;
         }
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)] // the app's own argument list, one per thing it reads
 async fn sign_input(
     st: &State<'_>,
     host: &Host,
@@ -53,7 +64,8 @@ async fn sign_input(
     index: u64,
     unsigned: &Transaction,
     tx: &TxData,
-) -> Result<(), StatusWord> {
+    leaf: Option<TapLeafHash>,
+) -> Result<(), Refusal> {
     let input = InputToSign::read(st, host, key, scan, index).await?;
     let mut cache = SighashCache::new(unsigned);
     if !scan.witness_utxo {
@@ -68,7 +80,10 @@ async fn sign_input(
             .await?;
         let redeem = ScriptBuf::from_bytes(redeem);
         if ScriptBuf::new_p2sh(&redeem.script_hash()) != spent.script_pubkey {
-            return Err(StatusWord::IncorrectData);
+            return Err(Refusal::coded(
+                StatusWord::IncorrectData,
+                error_codes::MISMATCHING_REDEEM_SCRIPT,
+            ));
         }
         redeem
     } else {
@@ -76,7 +91,7 @@ async fn sign_input(
     };
     match st.template.segwit_version() {
         Some(0) => sign_ecdsa::segwit_v0(st, host, &input, &mut cache, &script, spent.value).await,
-        Some(1) => sign_schnorr::key_path(st, host, &input, &mut cache, &tx.spent).await,
-        _ => Err(StatusWord::BadState),
+        Some(1) => Ok(sign_schnorr::taproot(st, host, &input, &mut cache, &tx.spent, leaf).await?),
+        _ => Err(StatusWord::BadState.into()),
     }
 }

@@ -8,16 +8,17 @@ use bitcoin::{Amount, ScriptBuf, Transaction};
 use firmware_msgs::btc::YieldedItem;
 use firmware_msgs::StatusWord;
 
+use super::error_codes;
 use super::fields::{
     from_non_witness_utxo, from_witness_utxo, open_map, outpoint, sequence, IN_REDEEM_SCRIPT,
-    MAX_RAW_TX_LEN, SIGHASH_ALL, SIGHASH_SINGLE,
+    IN_WITNESS_SCRIPT, MAX_RAW_TX_LEN, SIGHASH_ALL, SIGHASH_SINGLE,
 };
 use super::policy_match::Scan;
 use super::sign_input::InputToSign;
 use super::state::State;
 use super::tx_hashes::{hash_all_outputs, hash_output};
 use crate::emulator::bitcoin::derivation_path;
-use crate::emulator::session::Host;
+use crate::emulator::session::{Host, Refusal};
 
 /// Signs an input that has no witness UTXO with the legacy digest.
 pub(super) async fn legacy(
@@ -25,7 +26,7 @@ pub(super) async fn legacy(
     host: &Host,
     input: &InputToSign<'_>,
     cache: &mut SighashCache<&Transaction>,
-) -> Result<(), StatusWord> {
+) -> Result<(), Refusal> {
     let (scan, input_index) = (input.scan, input.input_index);
     let spent = from_non_witness_utxo(host, &scan.map, None).await?;
     let byte = input.sighash_type.unwrap_or(SIGHASH_ALL);
@@ -45,8 +46,8 @@ pub(super) async fn legacy(
     .await
 }
 
-/// Signs a P2WPKH (or P2SH-P2WPKH) input with the BIP-143 digest; `script` is the witness
-/// program (the redeem script when wrapped).
+/// Signs a segwit v0 input with the BIP-143 digest: P2WPKH or P2WSH (multisig), each perhaps
+/// wrapped in P2SH; `script` is the witness program (the redeem script when wrapped).
 pub(super) async fn segwit_v0(
     st: &State<'_>,
     host: &Host,
@@ -54,23 +55,43 @@ pub(super) async fn segwit_v0(
     cache: &mut SighashCache<&Transaction>,
     script: &ScriptBuf,
     value: Amount,
-) -> Result<(), StatusWord> {
+) -> Result<(), Refusal> {
     let (scan, index) = (input.scan, input.index);
     let byte = input.sighash_type.unwrap_or(SIGHASH_ALL);
-    // The reads of the app's BIP-143 digest: outpoint, script code, amount, sequence.
+    // The reads of the app's BIP-143 digest, in its order: outpoint, script code (for P2WSH the
+    // witness script, checked against the program), amount, sequence.
     outpoint(host, &scan.map).await?;
-    if !script.is_p2wpkh() {
-        return Err(StatusWord::IncorrectData);
-    }
+    let witness_script = if script.is_p2wpkh() {
+        None
+    } else if script.is_p2wsh() {
+        let witness_script = host
+            .required_value(&scan.map, &[IN_WITNESS_SCRIPT], MAX_RAW_TX_LEN)
+            .await?;
+        let witness_script = ScriptBuf::from_bytes(witness_script);
+        if ScriptBuf::new_p2wsh(&witness_script.wscript_hash()) != *script {
+            return Err(Refusal::coded(
+                StatusWord::IncorrectData,
+                error_codes::MISMATCHING_WITNESS_SCRIPT,
+            ));
+        }
+        Some(witness_script)
+    } else {
+        return Err(StatusWord::IncorrectData.into());
+    };
     from_witness_utxo(host, &scan.map).await?;
     sequence(host, &scan.map).await;
     if byte & 0x1f == SIGHASH_SINGLE && index < st.n_outputs {
         hash_output(st, host, index).await?;
     }
     let kind = EcdsaSighashType::from_standard(byte).map_err(|_| StatusWord::NotSupported)?;
-    let digest = cache
-        .p2wpkh_signature_hash(input.input_index, script, value, kind)
-        .map_err(|_| StatusWord::BadState)?;
+    let digest = match &witness_script {
+        None => cache
+            .p2wpkh_signature_hash(input.input_index, script, value, kind)
+            .map_err(|_| StatusWord::BadState)?,
+        Some(witness_script) => cache
+            .p2wsh_signature_hash(input.input_index, witness_script, value, kind)
+            .map_err(|_| StatusWord::BadState)?,
+    };
     yield_ecdsa(st, host, index, &input.path, digest.to_byte_array(), byte).await
 }
 
@@ -111,7 +132,7 @@ async fn yield_ecdsa(
     path: &[u32],
     digest: [u8; 32],
     sighash_byte: u32,
-) -> Result<(), StatusWord> {
+) -> Result<(), Refusal> {
     let der = derivation_path(path);
     let signer = &st.ctx.signer;
     let signature = signer

@@ -7,10 +7,11 @@ use firmware_msgs::btc::wallet_policy::WalletPolicyHeader;
 use firmware_msgs::merkle::Hash;
 use firmware_msgs::StatusWord;
 
+use super::error_codes;
 use super::fields::{check_sorted, u32_le, GLOBAL_FALLBACK_LOCKTIME, GLOBAL_TX_VERSION};
 use crate::emulator::bitcoin::policy::{KeyExpr, KeyList, Template};
 use crate::emulator::bitcoin::{fetch_policy, Ctx};
-use crate::emulator::session::Host;
+use crate::emulator::session::{Host, Refusal};
 
 /// A key expression of the policy that is one of our keys.
 #[derive(Clone, Debug)]
@@ -44,7 +45,7 @@ impl<'a> State<'a> {
         ctx: &'a Ctx,
         host: &Host,
         command: &SignPsbt,
-    ) -> Result<Self, StatusWord> {
+    ) -> Result<Self, Refusal> {
         let global = command.global_map;
         check_sorted(host, global.keys_root, global.size).await?;
         let version = host
@@ -63,17 +64,25 @@ impl<'a> State<'a> {
         };
         let is_default = command.wallet_hmac == [0u8; 32];
         if !is_default && ctx.signer.wallet_policy_hmac(&command.wallet_id) != command.wallet_hmac {
-            return Err(StatusWord::SignatureFail);
+            return Err(StatusWord::SignatureFail.into());
         }
         let (header, _, template) = fetch_policy(host, command.wallet_id).await?;
         let keys = KeyList::of(&header);
         if is_default
-            && (!keys
+            && !keys
                 .is_standard(host, &template, &ctx.signer, ctx.chain)
                 .await?
-                || !header.name.is_empty())
         {
-            return Err(StatusWord::IncorrectData);
+            return Err(Refusal::coded(
+                StatusWord::IncorrectData,
+                error_codes::MISSING_HMAC_FOR_NONDEFAULT_POLICY,
+            ));
+        }
+        if is_default && !header.name.is_empty() {
+            return Err(Refusal::coded(
+                StatusWord::IncorrectData,
+                error_codes::NO_NAME_FOR_DEFAULT_POLICY,
+            ));
         }
         Ok(State {
             ctx,
