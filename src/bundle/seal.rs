@@ -83,3 +83,87 @@ pub fn verify_seal(
         path: seal.path.clone(),
     })
 }
+
+/// What a bundle to be sealed shows: the text its seal must sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealTarget {
+    pub text: String,
+    pub entries: u64,
+}
+
+/// Reads a finished, unsealed bundle and returns the text a seal of it signs. The bundle must
+/// verify against its own challenge first: a custodian's key never vouches for a bundle that
+/// fails.
+pub fn seal_target(path: &std::path::Path) -> Result<SealTarget, super::BundleError> {
+    use super::reader::{decode_line, LineReader};
+    use super::{BundleError, Line};
+    let structure = |line: u64, reason: &str| BundleError::Structure {
+        line,
+        reason: reason.to_owned(),
+    };
+    let mut reader = LineReader::open(path)?;
+    let mut header = None;
+    let mut footer = None;
+    while let Some(raw) = reader.next_line()? {
+        if !raw.complete {
+            return Err(structure(raw.number, "cut off"));
+        }
+        match decode_line(raw.number, &raw.text)? {
+            Line::Header(h) => header = Some(h),
+            Line::Footer(f) => footer = Some(f),
+            Line::Seal(_) => return Err(structure(raw.number, "the bundle is already sealed")),
+            Line::Entry(_) => {}
+        }
+    }
+    let header = header.ok_or(BundleError::Empty)?;
+    let footer = footer.ok_or_else(|| {
+        structure(
+            1,
+            "the bundle has no footer: only a finished bundle can be sealed",
+        )
+    })?;
+    let file = std::fs::File::open(path).map_err(|source| crate::lines::FileError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let opts = super::VerifyOptions::new(header.challenge.clone());
+    let report = super::verify_bundle(std::io::BufReader::new(file), &opts)?;
+    if !report.all_valid() {
+        return Err(structure(
+            report.failures.first().map_or(1, |f| f.line),
+            &format!(
+                "the bundle does not verify ({} failures; first: {}): a seal would vouch for it",
+                report.failure_count,
+                report
+                    .failures
+                    .first()
+                    .map_or("?".to_owned(), |f| f.reason.clone())
+            ),
+        ));
+    }
+    Ok(SealTarget {
+        text: seal_text(&footer, &header.challenge_sha256),
+        entries: footer.entries,
+    })
+}
+
+/// Appends `seal` to the finished bundle at `path` and syncs it to disk.
+pub fn append_seal(path: &std::path::Path, seal: &Seal) -> Result<(), super::BundleError> {
+    use std::io::Write;
+    let shown = path.display().to_string();
+    let line = super::model::encode_line(&super::Line::Seal(seal.clone()));
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|source| crate::lines::FileError::Open {
+            path: shown.clone(),
+            source,
+        })?;
+    file.write_all(format!("{line}\n").as_bytes())
+        .and_then(|()| file.sync_data())
+        .map_err(|source| crate::lines::FileError::Write {
+            path: shown,
+            source,
+        })?;
+    Ok(())
+}

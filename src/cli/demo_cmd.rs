@@ -153,26 +153,54 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     let custodian = "porsign demo custodian";
     // Device A, Bitcoin app: its single-key reserves and its multisig share.
     let bundle_a = dir.join("bundle-device-a.jsonl");
-    let s = super::sign_cmd::sign_with(&mut [a], &reserves, &challenge, &bundle_a, custodian)?;
+    let s = super::sign_cmd::sign_with(
+        &mut [a],
+        &reserves,
+        &challenge,
+        &bundle_a,
+        custodian,
+        &Default::default(),
+    )?;
     say(&format!(
         "device A (Bitcoin app): signed {}, finished: {}",
         s.signed, s.finished
     ));
     // The operator switches device A to the Ethereum app and runs the same command again.
-    let s = super::sign_cmd::sign_with(&mut [a_eth], &reserves, &challenge, &bundle_a, custodian)?;
+    let s = super::sign_cmd::sign_with(
+        &mut [a_eth],
+        &reserves,
+        &challenge,
+        &bundle_a,
+        custodian,
+        &Default::default(),
+    )?;
     say(&format!(
         "device A (Ethereum app): signed {}, finished: {}",
         s.signed, s.finished
     ));
     // Cosigners B and C sign their shares of the multisig on their own runs.
     let bundle_b = dir.join("bundle-device-b.jsonl");
-    let s = super::sign_cmd::sign_with(&mut [b], &reserves, &challenge, &bundle_b, custodian)?;
+    let s = super::sign_cmd::sign_with(
+        &mut [b],
+        &reserves,
+        &challenge,
+        &bundle_b,
+        custodian,
+        &Default::default(),
+    )?;
     say(&format!(
         "device B (cosigner): signed {}, finished: {}",
         s.signed, s.finished
     ));
     let bundle_c = dir.join("bundle-device-c.jsonl");
-    let s = super::sign_cmd::sign_with(&mut [c], &reserves, &challenge, &bundle_c, custodian)?;
+    let s = super::sign_cmd::sign_with(
+        &mut [c],
+        &reserves,
+        &challenge,
+        &bundle_c,
+        custodian,
+        &Default::default(),
+    )?;
     say(&format!(
         "device C (cosigner): signed {}, finished: {}",
         s.signed, s.finished

@@ -120,7 +120,7 @@ pub struct ChallengeShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The file to verify: a porsign bundle v1 (JSON Lines) or an OKX proof-of-reserves CSV.
+    /// The file to verify: a porsign bundle (JSON Lines, versions 1 and 2) or an OKX proof-of-reserves CSV.
     pub bundle: PathBuf,
     /// The challenge file the bundle must have signed.
     #[arg(long, conflicts_with = "message")]

@@ -50,6 +50,32 @@ pub struct SignArgs {
     /// Seconds to wait for each device reply (the device may wait for a person).
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+    /// Addresses per batch proof (one approval each), for every script type, 1 to 512. The
+    /// defaults: 500 P2WPKH and P2SH-P2WPKH, 250 P2TR, 25 P2PKH (legacy signing is slow on
+    /// the device).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=512), conflicts_with = "no_batch")]
+    pub batch_size: Option<u16>,
+    /// Sign one address at a time (SIGN_MESSAGE per address, the challenge shown each time)
+    /// instead of batch proofs.
+    #[arg(long)]
+    pub no_batch: bool,
+    /// When the bundle is finished, seal it with the key at this path on the (first) Bitcoin
+    /// device: the device shows and signs the bundle's digest (`porsign bundle seal`).
+    #[arg(long, value_name = "PATH")]
+    pub seal: Option<bitcoin::bip32::DerivationPath>,
+}
+
+impl SignArgs {
+    /// The run's options from the flags.
+    pub fn options(&self) -> sign::SignOptions {
+        sign::SignOptions {
+            batch: match (self.no_batch, self.batch_size) {
+                (true, _) => None,
+                (false, Some(n)) => Some(sign::batch::BatchSizes::all(usize::from(n))),
+                (false, None) => Some(sign::batch::BatchSizes::default()),
+            },
+        }
+    }
 }
 
 fn parse_range(s: &str) -> Result<(u32, u32), String> {
@@ -138,9 +164,26 @@ pub fn run(out: &Output, args: SignArgs) -> Result<Exit, CliError> {
         &challenge,
         &args.output,
         &args.custodian,
+        &args.options(),
     )?;
     let partial = sign::partial_multisig_entries(&args.output).map_err(|e| sign_error(&e))?;
     report(out, &summary, &partial, &args.output, &challenge);
+    if let Some(path) = &args.seal {
+        if !summary.finished || !partial.is_empty() {
+            return Err(CliError::msg(
+                Exit::Input,
+                "--seal: the bundle is not complete yet (rows are owed, or multisig shares need a merge); seal it when it is, with porsign bundle seal",
+            ));
+        }
+        let mut sessions = sign::open_sessions(&mut transports).map_err(|e| sign_error(&e))?;
+        let session = sessions
+            .iter_mut()
+            .find(|s| s.chain() == Chain::Bitcoin)
+            .ok_or_else(|| {
+                CliError::msg(Exit::App, "--seal needs a device with the Bitcoin app open")
+            })?;
+        super::bundle_cmd::seal_and_report(out, session, path, &args.output)?;
+    }
     Ok(Exit::Ok)
 }
 
@@ -151,6 +194,7 @@ pub fn sign_with(
     challenge: &Challenge,
     output: &std::path::Path,
     custodian: &str,
+    options: &sign::SignOptions,
 ) -> Result<SignSummary, CliError> {
     let mut sessions = sign::open_sessions(transports).map_err(|e| sign_error(&e))?;
     for s in &sessions {
@@ -161,9 +205,17 @@ pub fn sign_with(
     let bar = progress::Bar::for_terminal();
     let progress: &dyn sign::Progress = match &bar {
         Some(b) => b,
-        None => &progress::Quiet,
+        None => &progress::NoticesOnly,
     };
-    sign::sign_all(&mut sessions, reserves, challenge, writer, progress).map_err(|e| sign_error(&e))
+    sign::sign_all_with(
+        &mut sessions,
+        reserves,
+        challenge,
+        writer,
+        progress,
+        options,
+    )
+    .map_err(|e| sign_error(&e))
 }
 
 /// `n` and the noun, singular or plural: "1 address", "2 addresses".

@@ -9,15 +9,16 @@ use serde::Serialize;
 use super::output::{CliError, Output};
 use super::verify_json::JsonReport;
 use super::{Exit, FileFormatArg, VerifyArgs};
-use crate::bundle::verify::{EntryResult, Verdict};
+use crate::bundle::verify::{EntryResult, SealStatus, Verdict};
 use crate::bundle::{self, Report, VerifyOptions};
 use crate::challenge::Challenge;
 use crate::okx::RowEvent;
 
 /// The format and rule set a bundle is verified under; the report's first line says so.
-pub const BUNDLE_FORMAT: &str = "porsign-bundle-v1";
-pub const BUNDLE_RULES: &str = "porsign-bundle-v1: every entry proves its own address with a \
-signature over the challenge; no claim is accepted on an owner's word";
+pub const BUNDLE_FORMAT: &str = "porsign-bundle";
+pub const BUNDLE_RULES: &str = "porsign bundle versions 1 and 2: every entry proves its own \
+address with a signature over the challenge (a batch entry with its whole batch); no claim is \
+accepted on an owner's word";
 
 /// The parts of the JSON report known before the first entry.
 #[derive(Serialize)]
@@ -165,7 +166,7 @@ pub fn verify(
     let challenge_sha256 = bundle::verify::sha256_hex(&opts.expected_message);
 
     out.line(&format!(
-        "format: porsign bundle v1 ({format_source}); rules: {BUNDLE_RULES}"
+        "format: porsign bundle ({format_source}); rules: {BUNDLE_RULES}"
     ));
     out.line(&format!(
         "challenge: sha256 {challenge_sha256}: {}",
@@ -288,6 +289,18 @@ fn print_report(out: &Output, report: &Report, file: &str) {
     } else {
         "INVALID"
     };
+    out.line(&match &report.seal {
+        SealStatus::Valid(info) => format!(
+            "seal: sealed by {} ({}{}): that key vouches for this bundle's digest, entries and challenge",
+            info.address,
+            info.network,
+            info.path
+                .as_deref()
+                .map_or(String::new(), |p| format!(", key {p}"))
+        ),
+        SealStatus::Invalid { reason } => format!("seal: INVALID: {reason}"),
+        SealStatus::Unsealed => "seal: none (unsealed: the digest is intact, but no key vouches for the amounts and custodian)".to_owned(),
+    });
     if report.time_locked > 0 {
         out.line(&format!(
             "{} valid entries carry a time lock (listed above as TIME-LOCKED)",

@@ -83,17 +83,24 @@ impl Transcript {
     }
 }
 
-/// Wraps a transport and records every exchange, saving after each one so that a session that
-/// dies still leaves its transcript. The file is created by the first exchange and must not
-/// exist before: a recording is never overwritten.
-pub struct Recorder<T> {
+/// Wraps a transport and records every exchange, so that a session that dies still leaves its
+/// transcript: the file is saved after the first exchange, then whenever
+/// [`Recorder::SAVE_EVERY`] has passed since the last save (a batch proof is thousands of
+/// exchanges, and rewriting the file after each would make recording quadratic), and when the
+/// recorder is dropped. The file must not exist before: a recording is never overwritten.
+pub struct Recorder<T: Transport> {
     inner: T,
     path: PathBuf,
     transcript: Transcript,
     created: bool,
+    last_save: Option<std::time::Instant>,
+    unsaved: bool,
 }
 
 impl<T: Transport> Recorder<T> {
+    /// The longest a recorded exchange waits to reach the file.
+    pub const SAVE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
     pub fn new(inner: T, path: &Path, description: &str) -> Self {
         Recorder {
             inner,
@@ -103,7 +110,21 @@ impl<T: Transport> Recorder<T> {
                 ..Transcript::default()
             },
             created: false,
+            last_save: None,
+            unsaved: false,
         }
+    }
+
+    fn save(&mut self) -> Result<(), TransportError> {
+        if self.created {
+            self.transcript.save(&self.path)?;
+        } else {
+            self.transcript.save_new(&self.path)?;
+            self.created = true;
+        }
+        self.last_save = Some(std::time::Instant::now());
+        self.unsaved = false;
+        Ok(())
     }
 
     pub fn transcript(&self) -> &Transcript {
@@ -118,12 +139,22 @@ impl<T: Transport> Transport for Recorder<T> {
             command: hex::encode(apdu),
             response: hex::encode(&reply),
         });
-        if self.created {
-            self.transcript.save(&self.path)?;
-        } else {
-            self.transcript.save_new(&self.path)?;
-            self.created = true;
+        self.unsaved = true;
+        if self
+            .last_save
+            .is_none_or(|at| at.elapsed() >= Self::SAVE_EVERY)
+        {
+            self.save()?;
         }
         Ok(reply)
+    }
+}
+
+impl<T: Transport> Drop for Recorder<T> {
+    fn drop(&mut self) {
+        if self.unsaved {
+            // Nothing to report an error to here; the last periodic save stays on disk.
+            let _ = self.save();
+        }
     }
 }

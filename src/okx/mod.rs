@@ -48,7 +48,7 @@ use crate::lines::FileError;
 /// The kinds of file `porsign verify` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileFormat {
-    /// porsign bundle v1 (JSON Lines).
+    /// porsign bundle, versions 1 and 2 (JSON Lines).
     Bundle,
     /// An OKX CSV (any layout).
     Okx,

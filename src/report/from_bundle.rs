@@ -145,6 +145,10 @@ fn scheme_bars(report: &Report) -> Vec<Bar> {
 }
 
 /// Builds the page of a verified bundle. `previous`: last period's listing and file name.
+/// What the report says of a file without a seal.
+const UNSEALED: &str =
+    "none: this file is not sealed, so nothing shows who wrote its claims (amounts, custodian)";
+
 pub fn bundle_page(
     source: &BundleSource<'_>,
     report: &Report,
@@ -182,7 +186,9 @@ pub fn bundle_page(
     Ok(Page {
         kind: "bundle",
         file: shown(source.file),
-        format: "porsign bundle v1".into(),
+        format: report.header.as_ref().map_or("porsign bundle".into(), |h| {
+            format!("porsign bundle v{}", h.version)
+        }),
         format_source: source.format_source,
         rules: shown(source.rules),
         generated_at: now(),
@@ -190,6 +196,16 @@ pub fn bundle_page(
         verdict: verdict(report),
         signed: challenge_facts(source.message, source.challenge_sha256, source.challenge),
         made_by: report.header.as_ref().map(header_facts).unwrap_or_default(),
+        seal: match &report.seal {
+            crate::bundle::verify::SealStatus::Valid(info) => shown(&format!(
+                "sealed by {} ({}): that key signed this file's digest, entry count and challenge",
+                info.address, info.network
+            )),
+            crate::bundle::verify::SealStatus::Invalid { reason } => {
+                shown(&format!("INVALID: {reason}"))
+            }
+            crate::bundle::verify::SealStatus::Unsealed => UNSEALED.to_owned(),
+        },
         totals,
         summary_checked: false,
         summary_block: Vec::new(),

@@ -257,6 +257,8 @@ pub fn okx_page(
         verdict: verdict(report),
         signed: challenge_facts(&message, &sha, source.challenge),
         made_by: Vec::new(),
+        seal: "none: OKX files carry no seal, so nothing shows who wrote their claims (amounts)"
+            .to_owned(),
         totals,
         summary_checked: report.summary_checked,
         summary_block: summary_rows(report),

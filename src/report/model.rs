@@ -127,6 +127,8 @@ pub struct Page {
     pub verdict: Verdict,
     pub signed: Vec<Fact>,
     pub made_by: Vec<Fact>,
+    /// Who vouches for the file's claims (its seal), in words; holds untrusted text.
+    pub seal: String,
     pub totals: Totals,
     pub summary_checked: bool,
     pub summary_block: Vec<SummaryRow>,

@@ -12,6 +12,7 @@ pub mod paths;
 pub mod progress;
 pub mod prove;
 pub mod reserves;
+pub mod seal;
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -72,6 +73,8 @@ pub enum SignError {
         "{path} holds a bundle for another challenge (sha256 {found}); use another output file"
     )]
     OtherChallenge { path: String, found: String },
+    #[error("seal: {0}")]
+    Seal(String),
     #[error("{path} is already finished (it has its footer): nothing is left to sign in it; check it with porsign verify, or sign into another output file")]
     AlreadyFinished { path: String },
 }

@@ -356,7 +356,7 @@ fn item_08_json_lists_every_entry_or_only_the_summary() {
         "13.75000001"
     );
     assert_eq!(doc["totals"]["bitcoin/testnet"]["entries"], 1);
-    assert_eq!(doc["format"], "porsign-bundle-v1");
+    assert_eq!(doc["format"], "porsign-bundle");
 
     let o = crate::cli::porsign(
         &[
