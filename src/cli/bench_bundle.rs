@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use bitcoin::base64::Engine;
 use bitcoin::bip32::DerivationPath;
+use bitcoin::hashes::Hash as _;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -93,16 +94,7 @@ fn entry(signer: &SoftwareSigner, i: u32) -> Result<Entry, CliError> {
 /// EIP-191 in turn, each claiming 1.5), as `porsign bench bundle` and `bench report` use.
 pub fn write_bundle(path: &std::path::Path, entries: u32) -> Result<(), CliError> {
     let signer = SoftwareSigner::speculos_default();
-    let header = Header {
-        format: crate::bundle::BUNDLE_FORMAT.into(),
-        version: crate::bundle::BUNDLE_VERSION,
-        challenge: MESSAGE.into(),
-        challenge_sha256: crate::bundle::verify::sha256_hex(MESSAGE),
-        custodian: "bench".into(),
-        created_at: "2026-11-01T00:00:00Z".into(),
-        tool: format!("porsign {}", env!("CARGO_PKG_VERSION")),
-    };
-    let mut writer = BundleWriter::create_bulk(path, &header).map_err(fail)?;
+    let mut writer = BundleWriter::create_bulk(path, &bench_header()).map_err(fail)?;
     for chunk_start in (0..entries).step_by(4096) {
         let chunk_end = chunk_start.saturating_add(4096).min(entries);
         let chunk: Vec<Entry> = (chunk_start..chunk_end)
@@ -117,12 +109,114 @@ pub fn write_bundle(path: &std::path::Path, entries: u32) -> Result<(), CliError
     Ok(())
 }
 
+/// Addresses per generated batch: the default P2WPKH batch `sign` makes.
+const BENCH_BATCH: u32 = 500;
+
+/// One batch proof of the P2WPKH addresses `m/84'/0'/0'/0/first..end`, signed in software over
+/// rust-bitcoin's BIP-143 sighash (not porsign's signer), as entries in input order.
+fn batch_entries(signer: &SoftwareSigner, first: u32, end: u32) -> Result<Vec<Entry>, CliError> {
+    use crate::scheme::bip322::batch;
+    let paths: Vec<DerivationPath> = (first..end)
+        .map(|i| format!("m/84'/0'/0'/0/{i}").parse().map_err(fail))
+        .collect::<Result<_, _>>()?;
+    let keys: Vec<bitcoin::CompressedPublicKey> = paths
+        .iter()
+        .map(|p| {
+            signer
+                .public_key(p)
+                .map(bitcoin::CompressedPublicKey)
+                .map_err(fail)
+        })
+        .collect::<Result<_, _>>()?;
+    let spks: Vec<bitcoin::ScriptBuf> = keys
+        .iter()
+        .map(|k| bitcoin::ScriptBuf::new_p2wpkh(&k.wpubkey_hash()))
+        .collect();
+    let (tx, _) = batch::to_sign(MESSAGE.as_bytes(), &spks);
+    let id = tx.compute_txid().to_string();
+    let proofs: Vec<String> = (0..paths.len())
+        .into_par_iter()
+        .map(|i| {
+            let (Some(path), Some(key), Some(spk)) = (paths.get(i), keys.get(i), spks.get(i))
+            else {
+                return Err(fail("input out of range"));
+            };
+            let digest = bitcoin::sighash::SighashCache::new(&tx)
+                .p2wpkh_signature_hash(
+                    i,
+                    spk,
+                    bitcoin::Amount::ZERO,
+                    bitcoin::EcdsaSighashType::All,
+                )
+                .map_err(fail)?;
+            let sig = signer
+                .sign_ecdsa(path, &digest.to_byte_array())
+                .map_err(fail)?;
+            let mut der = sig.serialize_der().to_vec();
+            der.push(0x01);
+            let witness = bitcoin::Witness::from_slice(&[der, key.to_bytes().to_vec()]);
+            Ok(batch::encode_input(&bitcoin::ScriptBuf::new(), &witness))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(keys
+        .iter()
+        .zip(proofs)
+        .zip(&paths)
+        .enumerate()
+        .map(|(i, ((key, proof), path))| {
+            let address = bitcoin::Address::p2wpkh(key, bitcoin::Network::Bitcoin);
+            let mut e = Entry::new(
+                Chain::Bitcoin,
+                Network::Mainnet,
+                address.to_string(),
+                Scheme::Bip322Batch,
+                vec![proof],
+            );
+            e.batch = Some(id.clone());
+            e.input = u32::try_from(i).ok();
+            e.path = Some(format!("m/{path}"));
+            e.amount = Some("1.5".into());
+            e
+        })
+        .collect())
+}
+
+/// Writes a bundle of `entries` P2WPKH batch proofs over [`MESSAGE`] (batches of 500).
+fn write_batched_bundle(path: &std::path::Path, entries: u32) -> Result<(), CliError> {
+    let signer = SoftwareSigner::speculos_default();
+    let mut writer = BundleWriter::create_bulk(path, &bench_header()).map_err(fail)?;
+    for first in (0..entries).step_by(BENCH_BATCH as usize) {
+        let end = first.saturating_add(BENCH_BATCH).min(entries);
+        writer
+            .append_batch(batch_entries(&signer, first, end)?)
+            .map_err(fail)?;
+    }
+    writer.finish().map_err(fail)?;
+    Ok(())
+}
+
+fn bench_header() -> Header {
+    Header {
+        format: crate::bundle::BUNDLE_FORMAT.into(),
+        version: crate::bundle::BUNDLE_VERSION,
+        challenge: MESSAGE.into(),
+        challenge_sha256: crate::bundle::verify::sha256_hex(MESSAGE),
+        custodian: "bench".into(),
+        created_at: "2026-11-01T00:00:00Z".into(),
+        tool: format!("porsign {}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
 pub fn run(out: &Output, args: BenchBundleArgs) -> Result<Exit, CliError> {
     let path =
         std::env::temp_dir().join(format!("porsign-bench-bundle-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let start = Instant::now();
-    write_bundle(&path, args.entries)?;
+    if args.batched {
+        write_batched_bundle(&path, args.entries)?;
+    } else {
+        write_bundle(&path, args.entries)?;
+    }
     let generate_seconds = start.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
 
@@ -155,7 +249,12 @@ pub fn run(out: &Output, args: BenchBundleArgs) -> Result<Exit, CliError> {
         all_valid: report.all_valid(),
     };
     out.line(&format!(
-        "bundle: {n} entries (P2WPKH BIP-137 and EIP-191), {:.1} MiB, generated in {generate_seconds:.1} s",
+        "bundle: {n} entries ({}), {:.1} MiB, generated in {generate_seconds:.1} s",
+        if args.batched {
+            "P2WPKH bip322-batch, batches of 500"
+        } else {
+            "P2WPKH BIP-137 and EIP-191"
+        },
         bytes as f64 / 1048576.0
     ));
     out.line(&format!(

@@ -47,6 +47,10 @@ pub struct BenchBundleArgs {
     /// Entries to generate.
     #[arg(long, default_value_t = 200_000)]
     pub entries: u32,
+    /// Generate P2WPKH batch proofs (`bip322-batch`, batches of 500) instead of BIP-137 and
+    /// EIP-191 entries.
+    #[arg(long)]
+    pub batched: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -10,13 +10,13 @@
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint};
 use bitcoin::secp256k1::SECP256K1;
 use bitcoin::{Address, CompressedPublicKey, ScriptBuf, Witness};
-use firmware_msgs::btc::SingleKeyPolicy;
 
 use super::outcome::{entry_for, host_check};
 use super::paths::coin_type;
 use super::reserves::{KeySource, Reserve};
 use super::SignError;
-use crate::app::{btc, DeviceError};
+use crate::app::btc::{self, SingleKeyPolicy};
+use crate::app::DeviceError;
 use crate::bundle::{Entry, Scheme};
 use crate::device::Transport;
 use crate::model::{canonical_address, Chain};

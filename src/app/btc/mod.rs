@@ -22,6 +22,8 @@ use super::{app_info, parse_version, run_exchange, DeviceError};
 use crate::device::Transport;
 
 pub use address::default_policy_address;
+/// The app's default single-key policies, by script type (what a batch proof signs under).
+pub use firmware_msgs::btc::SingleKeyPolicy;
 pub use psbt::{sign_batch_psbt, sign_psbt, sign_taproot_psbt};
 pub use register::{
     multisig_address, register_multisig, MultisigPolicy, PolicyError, Registration,
