@@ -327,22 +327,27 @@ impl Workspace {
 
     /// `sign` waiting at most `timeout` seconds for each reply.
     fn sign_waiting(&self, device: &Device, timeout: &str) -> Output {
-        porsign(
-            &[
-                "sign",
-                "--challenge",
-                "challenge.json",
-                "--reserves",
-                "reserves.csv",
-                "-o",
-                "bundle.jsonl",
-                "--device",
-                &device.spec(),
-                "--timeout",
-                timeout,
-            ],
-            self.dir.path(),
-        )
+        self.sign_with(device, timeout, &[])
+    }
+
+    /// `sign` with extra flags.
+    fn sign_with(&self, device: &Device, timeout: &str, extra: &[&str]) -> Output {
+        let spec = device.spec();
+        let mut args = vec![
+            "sign",
+            "--challenge",
+            "challenge.json",
+            "--reserves",
+            "reserves.csv",
+            "-o",
+            "bundle.jsonl",
+            "--device",
+            &spec,
+            "--timeout",
+            timeout,
+        ];
+        args.extend_from_slice(extra);
+        porsign(&args, self.dir.path())
     }
 
     fn verify(&self) -> Output {
@@ -540,6 +545,9 @@ fn live_device_killed_mid_run_resumes_without_signing_twice() {
             &btc.spec(),
             "--timeout",
             "60",
+            // Batches of five, so that the run is killed between batches and inside one.
+            "--batch-size",
+            "5",
         ])
         .current_dir(ws.dir.path())
         .stdout(Stdio::piped())
@@ -587,14 +595,51 @@ fn live_seconds_per_address_for_100() {
     let btc = Device::start(App::Bitcoin);
     let approver = Approver::start(btc.api, Choice::Approve);
     let start = Instant::now();
-    let o = ws.sign(&btc);
+    let o = ws.sign_with(&btc, "60", &["--no-batch"]);
     let seconds = start.elapsed().as_secs_f64();
     let decisions = approver.stop();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(decisions, 100, "each signature approved on screen");
     assert_eq!(ws.verify().status.code(), Some(0));
     eprintln!(
-        "live lane: 100 addresses signed with on-screen approval in {seconds:.2} s = {:.3} s per address",
+        "live lane: 100 addresses signed one by one (--no-batch) with on-screen approval in {seconds:.2} s = {:.3} s per address",
+        seconds / 100.0
+    );
+}
+
+/// The batched scenario: 100 addresses of one account (receive and change) in one batch proof,
+/// one approval given on screen after reading the OP_RETURN tag `sign` announced.
+#[test]
+#[ignore = "live lane: run with `bash .ci/live-lane`"]
+fn live_batch_of_100_takes_one_approval() {
+    let s = SoftwareSigner::speculos_default();
+    let mut csv = String::from("chain,network,address,path\n");
+    for i in 0..100u32 {
+        let path: DerivationPath = format!("m/84'/0'/0'/{}/{}", i % 2, i / 2).parse().unwrap();
+        let a = s.address_at(&path, Network::Bitcoin).unwrap();
+        csv.push_str(&format!("bitcoin,mainnet,{a},m/{path}\n"));
+    }
+    let ws = Workspace::new(&csv);
+    let btc = Device::start(App::Bitcoin);
+    let approver = Approver::start(btc.api, Choice::Approve);
+    let start = Instant::now();
+    let o = ws.sign_with(&btc, "300", &["--seal", "m/84'/0'/0'/0/0"]);
+    let seconds = start.elapsed().as_secs_f64();
+    let decisions = approver.stop();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("batch of 100 addresses") && text(&o).contains("OP_RETURN 0x"),
+        "the operator is told what the screen shows: {}",
+        text(&o)
+    );
+    // One approval for the batch, one for the seal.
+    assert_eq!(decisions, 2, "approvals on screen");
+    let v = ws.verify();
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    assert!(text(&v).contains("seal: sealed by"), "{}", text(&v));
+    assert_eq!(ws.addresses().len(), 100);
+    eprintln!(
+        "live lane: 100 addresses in one batch proof (+ seal), {decisions} approvals on screen, {seconds:.2} s = {:.3} s per address",
         seconds / 100.0
     );
 }
