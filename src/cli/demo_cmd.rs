@@ -151,56 +151,38 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     let reserves = crate::sign::reserves::load_csv(&reserves_path)
         .map_err(|e| CliError::new(Exit::Internal, &e))?;
     let custodian = "porsign demo custodian";
+    let sign = |devices: &mut [Box<dyn crate::device::Transport + Send>], bundle: &Path| {
+        super::sign_cmd::sign_with(
+            devices,
+            &reserves,
+            &challenge,
+            bundle,
+            custodian,
+            &Default::default(),
+        )
+    };
     // Device A, Bitcoin app: its single-key reserves and its multisig share.
     let bundle_a = dir.join("bundle-device-a.jsonl");
-    let s = super::sign_cmd::sign_with(
-        &mut [a],
-        &reserves,
-        &challenge,
-        &bundle_a,
-        custodian,
-        &Default::default(),
-    )?;
+    let s = sign(&mut [a], &bundle_a)?;
     say(&format!(
         "device A (Bitcoin app): signed {}, finished: {}",
         s.signed, s.finished
     ));
     // The operator switches device A to the Ethereum app and runs the same command again.
-    let s = super::sign_cmd::sign_with(
-        &mut [a_eth],
-        &reserves,
-        &challenge,
-        &bundle_a,
-        custodian,
-        &Default::default(),
-    )?;
+    let s = sign(&mut [a_eth], &bundle_a)?;
     say(&format!(
         "device A (Ethereum app): signed {}, finished: {}",
         s.signed, s.finished
     ));
     // Cosigners B and C sign their shares of the multisig on their own runs.
     let bundle_b = dir.join("bundle-device-b.jsonl");
-    let s = super::sign_cmd::sign_with(
-        &mut [b],
-        &reserves,
-        &challenge,
-        &bundle_b,
-        custodian,
-        &Default::default(),
-    )?;
+    let s = sign(&mut [b], &bundle_b)?;
     say(&format!(
         "device B (cosigner): signed {}, finished: {}",
         s.signed, s.finished
     ));
     let bundle_c = dir.join("bundle-device-c.jsonl");
-    let s = super::sign_cmd::sign_with(
-        &mut [c],
-        &reserves,
-        &challenge,
-        &bundle_c,
-        custodian,
-        &Default::default(),
-    )?;
+    let s = sign(&mut [c], &bundle_c)?;
     say(&format!(
         "device C (cosigner): signed {}, finished: {}",
         s.signed, s.finished

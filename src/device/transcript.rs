@@ -142,7 +142,7 @@ impl<T: Transport> Transport for Recorder<T> {
         self.unsaved = true;
         if self
             .last_save
-            .is_none_or(|at| at.elapsed() >= Self::SAVE_EVERY)
+            .map_or(true, |at| at.elapsed() >= Self::SAVE_EVERY)
         {
             self.save()?;
         }

@@ -27,22 +27,15 @@ pub(super) fn host_check(reserve: &Reserve, reason: String) -> SignError {
 /// The entry of `reserve` proven under `scheme`; the caller adds the binding (pubkey, path,
 /// descriptor) its proof has.
 pub(super) fn entry_for(reserve: &Reserve, scheme: Scheme, signatures: Vec<String>) -> Entry {
-    Entry {
-        index: 0,
-        chain: reserve.chain,
-        network: reserve.network.into(),
-        address: reserve.address.clone(),
-        scheme: scheme.into(),
+    let mut entry = Entry::new(
+        reserve.chain,
+        reserve.network,
+        reserve.address.clone(),
+        scheme,
         signatures,
-        pubkey: None,
-        script: None,
-        descriptor: None,
-        path: None,
-        fingerprint: None,
-        amount: reserve.amount.clone(),
-        batch: None,
-        input: None,
-    }
+    );
+    entry.amount = reserve.amount.clone();
+    entry
 }
 
 /// Standard base64, as Bitcoin signatures are written.

@@ -72,7 +72,6 @@ impl Progress for Bar {
         self.0.finish_and_clear();
     }
     fn notice(&self, text: &str) {
-        self.0
-            .println(crate::escape::for_terminal(text).into_owned());
+        self.0.println(crate::escape::for_terminal(text));
     }
 }

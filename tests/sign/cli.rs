@@ -178,15 +178,24 @@ fn bench_sign_prints_its_numbers() {
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["type"], "bench-sign-report");
     assert_eq!(doc["addresses"], 8);
-    assert!(doc["exchanges"].as_u64().unwrap() >= 16);
-    for key in [
-        "total_seconds",
-        "device_seconds",
-        "host_seconds",
-        "host_ms_per_address",
-    ] {
-        assert!(doc[key].as_f64().unwrap() >= 0.0, "{key}");
+    for mode in ["batched", "per_address"] {
+        let m = &doc[mode];
+        assert_eq!(m["signed"], 8, "{mode}");
+        assert!(m["exchanges"].as_u64().unwrap() >= 16, "{mode}");
+        for key in [
+            "total_seconds",
+            "device_seconds",
+            "host_seconds",
+            "host_ms_per_address",
+            "exchanges_per_address",
+        ] {
+            assert!(m[key].as_f64().unwrap() >= 0.0, "{mode} {key}");
+        }
     }
+    // Eight rows, two of each single-key type on one account: four batches of two, against
+    // one approval per address.
+    assert_eq!(doc["batched"]["approvals"], 4);
+    assert_eq!(doc["per_address"]["approvals"], 8);
 }
 
 #[test]

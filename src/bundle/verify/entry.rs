@@ -81,12 +81,7 @@ pub fn precheck_batch_entry(entry: &Entry) -> Result<bitcoin::Address, EntryFail
             reason: format!("{scheme} is not bip322-batch"),
         });
     }
-    let network = entry
-        .network
-        .known()
-        .ok_or_else(|| EntryFailure::Network(entry.network.to_string()))?;
-    let address =
-        scheme::parse_btc_address(&entry.address, network).map_err(EntryFailure::Address)?;
+    let (network, address) = bitcoin_address(entry)?;
     if let Some(d) = entry.descriptor.as_deref() {
         parse_descriptor(d, &address, network)?;
     }
@@ -119,18 +114,24 @@ pub fn precheck_batch_entry(entry: &Entry) -> Result<bitcoin::Address, EntryFail
     Ok(address)
 }
 
-fn check_bitcoin_entry(
-    entry: &Entry,
-    scheme: Scheme,
-    ctx: &EntryContext<'_>,
-) -> Result<Verified, EntryFailure> {
-    let message = ctx.message;
+/// A Bitcoin entry's network and its address on that network.
+fn bitcoin_address(entry: &Entry) -> Result<(Network, bitcoin::Address), EntryFailure> {
     let network = entry
         .network
         .known()
         .ok_or_else(|| EntryFailure::Network(entry.network.to_string()))?;
     let address =
         scheme::parse_btc_address(&entry.address, network).map_err(EntryFailure::Address)?;
+    Ok((network, address))
+}
+
+fn check_bitcoin_entry(
+    entry: &Entry,
+    scheme: Scheme,
+    ctx: &EntryContext<'_>,
+) -> Result<Verified, EntryFailure> {
+    let message = ctx.message;
+    let (network, address) = bitcoin_address(entry)?;
     let descriptor = entry
         .descriptor
         .as_deref()
