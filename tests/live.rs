@@ -15,7 +15,7 @@
 #[path = "live/harness.rs"]
 mod harness;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bitcoin::bip32::DerivationPath;
@@ -176,24 +176,9 @@ fn live_device_killed_mid_run_resumes_without_signing_twice() {
     let mut btc = Device::start(App::Bitcoin);
     let approver = Approver::start(btc.api, Choice::Approve);
     let bundle = ws.dir.path().join("bundle.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_porsign"))
-        .args([
-            "sign",
-            "--challenge",
-            "challenge.json",
-            "--reserves",
-            "reserves.csv",
-            "-o",
-            "bundle.jsonl",
-            "--device",
-            &btc.spec(),
-            "--timeout",
-            "60",
-            // Batches of five, so that the run is killed between batches and inside one.
-            "--batch-size",
-            "5",
-        ])
-        .current_dir(ws.dir.path())
+    // Batches of five, so that the run is killed between batches and inside one.
+    let mut child = ws
+        .sign_command(&btc, "60", &["--batch-size", "5"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -326,22 +326,31 @@ impl Workspace {
 
     /// `sign` with extra flags.
     pub(crate) fn sign_with(&self, device: &Device, timeout: &str, extra: &[&str]) -> Output {
-        let spec = device.spec();
-        let mut args = vec![
-            "sign",
-            "--challenge",
-            "challenge.json",
-            "--reserves",
-            "reserves.csv",
-            "-o",
-            "bundle.jsonl",
-            "--device",
-            &spec,
-            "--timeout",
-            timeout,
-        ];
-        args.extend_from_slice(extra);
-        porsign(&args, self.dir.path())
+        self.sign_command(device, timeout, extra)
+            .output()
+            .expect("porsign runs")
+    }
+
+    /// The `sign` command of this workspace on `device`, not started yet.
+    pub(crate) fn sign_command(&self, device: &Device, timeout: &str, extra: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_porsign"));
+        command
+            .args([
+                "sign",
+                "--challenge",
+                "challenge.json",
+                "--reserves",
+                "reserves.csv",
+                "-o",
+                "bundle.jsonl",
+                "--device",
+                &device.spec(),
+                "--timeout",
+                timeout,
+            ])
+            .args(extra)
+            .current_dir(self.dir.path());
+        command
     }
 
     pub(crate) fn verify(&self) -> Output {
