@@ -193,6 +193,9 @@ fn combine(existing: &mut Entry, other: &Entry) -> Result<(), String> {
             other.scheme, other.network, existing.scheme, existing.network
         ));
     }
+    if existing.scheme == Scheme::Bip322Batch {
+        return combine_batch_input(existing, other);
+    }
     if existing.scheme != Scheme::Bip137Multisig {
         // The same single-key proof twice is harmless (a device signed on two runs); two
         // different proofs for one address mean the inputs disagree about something.
@@ -223,6 +226,36 @@ fn combine(existing: &mut Entry, other: &Entry) -> Result<(), String> {
     if existing.path != other.path {
         existing.path = None;
     }
+    if existing.fingerprint != other.fingerprint {
+        existing.fingerprint = None;
+    }
+    Ok(())
+}
+
+/// Two bundles' entries for one input of a batch: the same batch and input, and either the same
+/// proof or two cosigners' shares of a multisig input, whose signatures are united.
+fn combine_batch_input(existing: &mut Entry, other: &Entry) -> Result<(), String> {
+    if existing.batch != other.batch || existing.input != other.input {
+        return Err(format!(
+            "batch {:?} input {:?} against batch {:?} input {:?}: a merge cannot mix different batches",
+            other.batch, other.input, existing.batch, existing.input
+        ));
+    }
+    if existing.descriptor != other.descriptor || existing.amount != other.amount {
+        return Err("another descriptor or amount for the same batch input".into());
+    }
+    if existing.signatures == other.signatures {
+        return Ok(());
+    }
+    let (Some(mine), Some(theirs), true) = (
+        existing.signatures.first(),
+        other.signatures.first(),
+        existing.descriptor.is_some(),
+    ) else {
+        return Err("two different proofs of one single-key batch input".into());
+    };
+    let merged = crate::scheme::bip322::batch_multisig::merge_multisig_inputs(mine, theirs)?;
+    existing.signatures = vec![merged];
     if existing.fingerprint != other.fingerprint {
         existing.fingerprint = None;
     }

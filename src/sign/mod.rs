@@ -5,6 +5,7 @@
 //! by Ctrl-C, an unplugged device or a rejection resumes with the same command from the file.
 
 pub mod batch;
+pub mod batch_multisig;
 mod cosigner;
 pub mod multisig;
 mod outcome;
@@ -357,10 +358,65 @@ pub fn sign_all_with(
     // merge with the missing cosigner's own bundle completes it).
     let mut writer = into_inner(writer);
     let mut signed = into_inner(signed);
-    for reserve in signable
+    let multisig_rows: Vec<&Reserve> = signable
         .iter()
+        .copied()
         .filter(|r| matches!(r.key, KeySource::Multisig(_)))
-    {
+        .collect();
+    let (multisig_plans, multisig_singles) = batch_multisig::plan(&multisig_rows, options.batch);
+    // Multisig batches: every cosigner device present signs the batch once; the shares are
+    // combined, checked on the host and written as one batch (all or nothing).
+    for plan in &multisig_plans {
+        let mut slots: Option<Vec<batch_multisig::Slots>> = None;
+        let mut signers = Vec::new();
+        for session in sessions
+            .iter_mut()
+            .filter(|s| plan.rows.iter().all(|r| s.can_sign(r)))
+        {
+            progress.notice(&format!(
+                "{} on {}: one approval; the device will show \"To: OP_RETURN 0x{}\": compare it with this",
+                plan.describe(),
+                session.describe(),
+                batch::screen_tag(message)
+            ));
+            progress.working_on(&plan.describe());
+            let share = match session.prove_multisig_batch(plan, message, &mut || {}) {
+                Ok(share) => share,
+                Err(e) => {
+                    progress.finish();
+                    return Err(e);
+                }
+            };
+            signers.extend(session.fingerprint());
+            slots = Some(match slots {
+                None => share,
+                Some(mut all) => {
+                    for (input, theirs) in all.iter_mut().zip(share) {
+                        for (slot, sig) in input.iter_mut().zip(theirs) {
+                            if slot.is_none() {
+                                *slot = sig;
+                            }
+                        }
+                    }
+                    all
+                }
+            });
+        }
+        let Some(slots) = slots else { continue };
+        let signer = match signers.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        };
+        let entries = batch_multisig::entries(plan, message, &slots, signer)
+            .inspect_err(|_| progress.finish())?;
+        let n = entries.len() as u64;
+        writer.append_batch(entries)?;
+        signed += n;
+        for _ in 0..n {
+            progress.advance();
+        }
+    }
+    for reserve in multisig_singles {
         progress.working_on(&reserve.address);
         let mut entry: Option<crate::bundle::Entry> = None;
         let mut failure: Option<SignError> = None;
@@ -466,6 +522,21 @@ pub fn partial_multisig_entries(path: &Path) -> Result<Vec<PartialMultisig>, Sig
         let Ok(Line::Entry(entry)) = decode_line(raw.number, &raw.text) else {
             continue;
         };
+        if entry.scheme == Scheme::Bip322Batch && entry.descriptor.is_some() {
+            // A cosigner's share of a multisig batch input, in slot form.
+            let share = entry
+                .signatures
+                .first()
+                .map(|p| crate::scheme::bip322::batch_multisig::partial_multisig_input(p));
+            if let Some(Ok(Some((signatures, threshold)))) = share {
+                partial.push(PartialMultisig {
+                    address: entry.address,
+                    signatures,
+                    threshold,
+                });
+            }
+            continue;
+        }
         if entry.scheme != Scheme::Bip137Multisig {
             continue;
         }

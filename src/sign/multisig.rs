@@ -32,6 +32,8 @@ pub struct MultisigRow {
     pub policy: MultisigPolicy,
     /// The witness or redeem script, parsed by the verifier's parser.
     pub script: MultisigScript,
+    /// The same script's bytes, as the descriptor makes them.
+    pub script_bytes: bitcoin::ScriptBuf,
     /// Every key, in policy order.
     pub keys: Vec<CosignerKey>,
 }
@@ -63,10 +65,10 @@ pub fn parse_multisig(text: &str, network: Network) -> Result<MultisigRow, Polic
     let derived = definite
         .derived_descriptor(SECP256K1)
         .map_err(|e| PolicyError::Descriptor(e.to_string()))?;
-    let script = derived
+    let script_bytes = derived
         .explicit_script()
         .map_err(|_| PolicyError::NotMultisig)?;
-    let script = parse_script(&script).map_err(|_| PolicyError::NotMultisig)?;
+    let script = parse_script(&script_bytes).map_err(|_| PolicyError::NotMultisig)?;
 
     // In order of first appearance, as the policy lists them (it refused a repeated key).
     let mut keys = Vec::new();
@@ -102,6 +104,7 @@ pub fn parse_multisig(text: &str, network: Network) -> Result<MultisigRow, Polic
     Ok(MultisigRow {
         policy,
         script,
+        script_bytes,
         keys: cosigners,
     })
 }

@@ -159,6 +159,35 @@ impl<'t> Session<'t> {
         }
     }
 
+    /// This device's share of a multisig batch: its signatures of every input, by key slot
+    /// (one approval).
+    pub fn prove_multisig_batch(
+        &mut self,
+        plan: &super::batch_multisig::MultisigBatchPlan<'_>,
+        message: &[u8],
+        on_signature: &mut dyn FnMut(),
+    ) -> Result<Vec<super::batch_multisig::Slots>, SignError> {
+        match self {
+            Session::Bitcoin {
+                transport,
+                fingerprint,
+                registered,
+                ..
+            } => super::batch_multisig::sign_share(
+                &mut **transport,
+                *fingerprint,
+                registered,
+                plan,
+                message,
+                on_signature,
+            ),
+            Session::Ethereum { .. } => Err(SignError::Reserve {
+                line: plan.rows.first().map_or(0, |r| r.line),
+                reason: "a batch proof is a Bitcoin proof; the Ethereum app cannot sign it".into(),
+            }),
+        }
+    }
+
     /// Proves one reserve and returns its host-verified entry.
     pub fn prove(&mut self, reserve: &Reserve, message: &[u8]) -> Result<Entry, SignError> {
         match self {

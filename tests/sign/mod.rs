@@ -5,6 +5,7 @@
 /// Rows the apps cannot sign are refused with the list, before any device traffic.
 mod app_rules;
 mod batch;
+mod batch_multisig;
 mod cli;
 /// Several cosigner devices in one run; each share re-checked like the verifier does.
 mod cosigners;

@@ -24,7 +24,9 @@ use crate::device::Transport;
 pub use address::default_policy_address;
 /// The app's default single-key policies, by script type (what a batch proof signs under).
 pub use firmware_msgs::btc::SingleKeyPolicy;
-pub use psbt::{sign_batch_psbt, sign_psbt, sign_taproot_psbt};
+pub use psbt::{
+    sign_batch_psbt, sign_multisig_batch_psbt, sign_psbt, sign_taproot_psbt, InputSignature,
+};
 pub use register::{
     multisig_address, register_multisig, MultisigPolicy, PolicyError, Registration,
 };

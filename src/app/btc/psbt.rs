@@ -55,10 +55,73 @@ pub fn sign_batch_psbt(
     on_signature: &mut dyn FnMut(),
 ) -> Result<Vec<Vec<u8>>, DeviceError> {
     let policy = WalletPolicy::single_key(kind, account.key_info()?);
+    let yielded = sign_observed(transport, &policy, None, psbt, on_signature)?;
+    one_per_input(yielded, psbt.inputs.len())
+}
+
+/// A partial signature the app yielded: (input index, key, signature), as sent.
+type Yielded = (u64, Vec<u8>, Vec<u8>);
+
+/// One signature of a multisig batch input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSignature {
+    pub input: usize,
+    /// The 33-byte public key it was made with.
+    pub key: Vec<u8>,
+    /// DER signature and sighash byte.
+    pub signature: Vec<u8>,
+}
+
+/// SIGN_PSBT of a batch proof under a registered multisig policy (with its HMAC): every
+/// signature the app yields, with its input and the key it was made with. The app signs each input with every key of the policy it holds.
+pub fn sign_multisig_batch_psbt(
+    transport: &mut dyn Transport,
+    policy: &super::MultisigPolicy,
+    hmac: &[u8; 32],
+    psbt: &bitcoin::Psbt,
+    on_signature: &mut dyn FnMut(),
+) -> Result<Vec<InputSignature>, DeviceError> {
+    let yielded = sign_observed(
+        transport,
+        policy.wallet_policy(),
+        Some(hmac),
+        psbt,
+        on_signature,
+    )?;
+    let inputs = psbt.inputs.len();
+    yielded
+        .into_iter()
+        .map(|(input_index, key, signature)| {
+            usize::try_from(input_index)
+                .ok()
+                .filter(|i| *i < inputs)
+                .map(|input| InputSignature {
+                    input,
+                    key,
+                    signature,
+                })
+                .ok_or_else(|| {
+                    DeviceError::Protocol(format!(
+                        "a signature for input {input_index} of a {inputs}-input PSBT"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Runs SIGN_PSBT, calling `on_signature` for each yield as it arrives; returns the partial
+/// signatures as (input, key, signature).
+fn sign_observed(
+    transport: &mut dyn Transport,
+    policy: &WalletPolicy,
+    hmac: Option<&[u8; 32]>,
+    psbt: &bitcoin::Psbt,
+    on_signature: &mut dyn FnMut(),
+) -> Result<Vec<Yielded>, DeviceError> {
     let maps = PsbtMaps::from_psbt(&psbt.serialize())
         .map_err(|e| DeviceError::Protocol(format!("psbt: {e}")))?;
     let exchange =
-        ops::sign_psbt(&maps, &policy, None).map_err(|e| DeviceError::Protocol(e.to_string()))?;
+        ops::sign_psbt(&maps, policy, hmac).map_err(|e| DeviceError::Protocol(e.to_string()))?;
     // A yield is the client command 0x10 under the "interrupted" status.
     let reply = crate::app::run_exchange_observed(transport, exchange, &mut |response| {
         if response.data.first() == Some(&0x10)
@@ -67,17 +130,24 @@ pub fn sign_batch_psbt(
             on_signature();
         }
     })?;
-    let inputs = psbt.inputs.len();
+    Ok(reply
+        .yielded
+        .into_iter()
+        .filter_map(|item| match item {
+            YieldedItem::PartialSignature {
+                input_index,
+                key,
+                signature,
+            } => Some((input_index, key, signature)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Exactly one signature for every input, in input order.
+fn one_per_input(yielded: Vec<Yielded>, inputs: usize) -> Result<Vec<Vec<u8>>, DeviceError> {
     let mut signatures: Vec<Option<Vec<u8>>> = vec![None; inputs];
-    for item in reply.yielded {
-        let YieldedItem::PartialSignature {
-            input_index,
-            signature,
-            ..
-        } = item
-        else {
-            continue;
-        };
+    for (input_index, _key, signature) in yielded {
         let slot = usize::try_from(input_index)
             .ok()
             .and_then(|i| signatures.get_mut(i))

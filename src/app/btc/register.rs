@@ -214,6 +214,11 @@ impl MultisigPolicy {
     }
 
     /// The policy's id: what REGISTER_WALLET answers for it.
+    /// The policy as SIGN_PSBT receives it.
+    pub(crate) fn wallet_policy(&self) -> &WalletPolicy {
+        &self.policy
+    }
+
     pub fn id(&self) -> [u8; 32] {
         self.policy.id()
     }

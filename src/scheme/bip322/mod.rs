@@ -42,6 +42,7 @@
 //! As BIP-322 asks, the finality of `to_sign` itself is not checked.
 
 pub mod batch;
+pub mod batch_multisig;
 mod construct;
 mod forms;
 mod lint;
