@@ -195,6 +195,30 @@ impl BatchPlan<'_> {
     }
 }
 
+/// A signed batch checked whole, exactly as `porsign verify` will check it, before any of it is
+/// written: an error names the batch (`what`) or the first row whose input fails.
+pub(super) fn verify_whole(
+    message: &[u8],
+    id: &str,
+    addresses: &[Address],
+    proofs: &[String],
+    rows: &[&Reserve],
+    what: &str,
+) -> Result<(), SignError> {
+    let refs: Vec<&str> = proofs.iter().map(String::as_str).collect();
+    let verdicts =
+        batch::verify(message, id, addresses, &refs).map_err(|e| SignError::HostVerify {
+            address: what.to_owned(),
+            reason: e.to_string(),
+        })?;
+    for (verdict, reserve) in verdicts.iter().zip(rows) {
+        if let Err(e) = verdict {
+            return Err(host_check(reserve, e.to_string()));
+        }
+    }
+    Ok(())
+}
+
 /// What the device will show for a batch: the OP_RETURN tag the operator compares.
 pub fn screen_tag(message: &[u8]) -> String {
     hex::encode(batch::tag(message))
@@ -336,19 +360,8 @@ pub fn prove_batch(
         proofs.push(batch::encode_input(&script_sig, &witness));
     }
 
-    // The whole batch, checked exactly as `porsign verify` will check it, before any of it is
-    // written.
-    let refs: Vec<&str> = proofs.iter().map(String::as_str).collect();
-    let verdicts =
-        batch::verify(message, &id, &addresses, &refs).map_err(|e| SignError::HostVerify {
-            address: plan.describe(),
-            reason: e.to_string(),
-        })?;
-    for (verdict, row) in verdicts.iter().zip(&plan.rows) {
-        if let Err(e) = verdict {
-            return Err(host_check(row.reserve, e.to_string()));
-        }
-    }
+    let rows: Vec<&Reserve> = plan.rows.iter().map(|r| r.reserve).collect();
+    verify_whole(message, &id, &addresses, &proofs, &rows, &plan.describe())?;
 
     Ok(plan
         .rows

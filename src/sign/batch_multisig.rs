@@ -306,17 +306,14 @@ pub fn entries(
                 address: plan.describe(),
                 reason: e.to_string(),
             })?;
-        let refs: Vec<&str> = proofs.iter().map(String::as_str).collect();
-        let verdicts =
-            batch::verify(message, &id, &addresses, &refs).map_err(|e| SignError::HostVerify {
-                address: plan.describe(),
-                reason: e.to_string(),
-            })?;
-        for (verdict, reserve) in verdicts.iter().zip(&plan.rows) {
-            if let Err(e) = verdict {
-                return Err(host_check(reserve, e.to_string()));
-            }
-        }
+        super::batch::verify_whole(
+            message,
+            &id,
+            &addresses,
+            &proofs,
+            &plan.rows,
+            &plan.describe(),
+        )?;
     }
     Ok(plan
         .rows

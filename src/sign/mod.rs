@@ -316,13 +316,7 @@ pub fn sign_all_with(
                         })
                     }
                     Work::Batch(plan) => {
-                        progress.notice(&format!(
-                            "{} on {}: one approval; the device will show \"To: OP_RETURN 0x{}\": compare it with this",
-                            plan.describe(),
-                            session.describe(),
-                            batch::screen_tag(message)
-                        ));
-                        progress.working_on(&plan.describe());
+                        announce_batch(progress, &plan.describe(), session, message);
                         session
                             .prove_batch(&plan, message, &mut || progress.advance())
                             .and_then(|entries| {
@@ -373,13 +367,7 @@ pub fn sign_all_with(
             .iter_mut()
             .filter(|s| plan.rows.iter().all(|r| s.can_sign(r)))
         {
-            progress.notice(&format!(
-                "{} on {}: one approval; the device will show \"To: OP_RETURN 0x{}\": compare it with this",
-                plan.describe(),
-                session.describe(),
-                batch::screen_tag(message)
-            ));
-            progress.working_on(&plan.describe());
+            announce_batch(progress, &plan.describe(), session, message);
             let share = match session.prove_multisig_batch(plan, message, &mut || {}) {
                 Ok(share) => share,
                 Err(e) => {
@@ -481,6 +469,17 @@ pub fn sign_all_with(
         finished,
         entries,
     })
+}
+
+/// Tells the operator, before a batch goes to a device, what it covers and what the device's
+/// screen will show for it.
+fn announce_batch(progress: &dyn Progress, what: &str, session: &Session<'_>, message: &[u8]) {
+    progress.notice(&format!(
+        "{what} on {}: one approval; the device will show \"To: OP_RETURN 0x{}\": compare it with this",
+        session.describe(),
+        batch::screen_tag(message)
+    ));
+    progress.working_on(what);
 }
 
 /// Whether a row the current sessions cannot sign is still owed by this bundle. Rows routed to
