@@ -196,6 +196,22 @@ pub fn run(out: &Output, args: DemoArgs) -> Result<Exit, CliError> {
     )
     .map_err(|e| CliError::new(Exit::Internal, &e))?;
 
+    // The custodian seals the merged bundle with device A's key: the device shows the seal text
+    // (the bundle's digest, entry count and challenge) and signs it, so that a key vouches for
+    // the claims (amounts, custodian) and any later edit fails.
+    let mut sealer = vec![emulator(SPECULOS_DEFAULT_MNEMONIC, AppMode::Bitcoin)?];
+    let mut sessions =
+        crate::sign::open_sessions(&mut sealer).map_err(|e| super::sign_cmd::sign_error(&e))?;
+    let session = sessions
+        .first_mut()
+        .ok_or_else(|| fail("no sealing device"))?;
+    let seal = crate::sign::seal::seal_bundle(session, &path("m/84'/0'/0'/0/0"), &bundle)
+        .map_err(|e| super::sign_cmd::sign_error(&e))?;
+    say(&format!(
+        "sealed by {} (device A, m/84'/0'/0'/0/0): \"{}\"",
+        seal.address, seal.text
+    ));
+
     // The auditor's page is written from this verification.
     let report_path = dir.join("report.html");
     let report = super::report_cmd::quiet_bundle_report(

@@ -475,7 +475,7 @@ pub fn sign_all_with(
 /// screen will show for it.
 fn announce_batch(progress: &dyn Progress, what: &str, session: &Session<'_>, message: &[u8]) {
     progress.notice(&format!(
-        "{what} on {}: one approval; the device will show \"To: OP_RETURN 0x{}\": compare it with this",
+        "{what} on the {}: one approval; the device will show \"To: OP_RETURN 0x{}\": compare it with this",
         session.describe(),
         batch::screen_tag(message)
     ));

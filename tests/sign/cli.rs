@@ -168,6 +168,12 @@ fn demo_runs_and_verifies() {
     let challenge = doc["challenge"].as_str().unwrap();
     let o = porsign(&["verify", bundle, "--challenge", challenge], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The custodian sealed it with device A's key.
+    assert!(
+        text(&o).contains("seal: sealed by bc1qqtl9jlrwcr3fsfcjj2du7pu6fcgaxl5dsw2vyg"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
