@@ -33,6 +33,15 @@ pub enum FileError {
     },
 }
 
+/// Opens `path` for reading, naming it when it cannot be opened: how every reader of a
+/// bundle, challenge or OKX file starts.
+pub fn open_for_reading(path: &std::path::Path) -> Result<std::fs::File, FileError> {
+    std::fs::File::open(path).map_err(|source| FileError::Open {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
 /// Reads lines of at most `max` bytes, numbering them from 1.
 pub struct CappedLines<R> {
     inner: R,

@@ -33,10 +33,7 @@ pub struct LineReader<R> {
 impl LineReader<std::io::BufReader<std::fs::File>> {
     /// Opens the bundle file at `path` for reading.
     pub fn open(path: &std::path::Path) -> Result<Self, BundleError> {
-        let file = std::fs::File::open(path).map_err(|source| FileError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let file = crate::lines::open_for_reading(path)?;
         Ok(LineReader::new(std::io::BufReader::new(file)))
     }
 }

@@ -122,10 +122,7 @@ pub fn seal_target(path: &std::path::Path) -> Result<SealTarget, super::BundleEr
             "the bundle has no footer: only a finished bundle can be sealed",
         )
     })?;
-    let file = std::fs::File::open(path).map_err(|source| crate::lines::FileError::Open {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let file = crate::lines::open_for_reading(path)?;
     let opts = super::VerifyOptions::new(header.challenge.clone());
     let report = super::verify_bundle(std::io::BufReader::new(file), &opts)?;
     if !report.all_valid() {

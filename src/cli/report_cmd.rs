@@ -99,15 +99,8 @@ pub(super) fn quiet_bundle_report(
         Err(m) => m,
     };
     let shown = bundle.display().to_string();
-    let file = std::fs::File::open(bundle).map_err(|source| {
-        CliError::new(
-            Exit::Input,
-            &crate::lines::FileError::Open {
-                path: shown.clone(),
-                source,
-            },
-        )
-    })?;
+    let file =
+        crate::lines::open_for_reading(bundle).map_err(|e| CliError::new(Exit::Input, &e))?;
     let mut collector = Collector::new(max_table_rows, false);
     let report = crate::bundle::verify::verify_bundle_streaming(
         std::io::BufReader::with_capacity(1 << 20, file),

@@ -151,15 +151,8 @@ pub fn verify(
         }
     };
     let shown = args.bundle.display().to_string();
-    let file = std::fs::File::open(&args.bundle).map_err(|source| {
-        CliError::new(
-            Exit::Input,
-            &crate::lines::FileError::Open {
-                path: shown.clone(),
-                source,
-            },
-        )
-    })?;
+    let file =
+        crate::lines::open_for_reading(&args.bundle).map_err(|e| CliError::new(Exit::Input, &e))?;
     let mut opts = VerifyOptions::new(message);
     opts.challenge_created_at = challenge_created_at;
     opts.tip_height = args.tip_height;

@@ -72,11 +72,7 @@ pub fn sniff(head: &[u8]) -> Option<FileFormat> {
 
 /// Reads the first bytes of a file and sniffs its format.
 pub fn detect_file(path: &Path) -> Result<Option<FileFormat>, OkxError> {
-    let shown = path.display().to_string();
-    let mut f = std::fs::File::open(path).map_err(|source| FileError::Open {
-        path: shown.clone(),
-        source,
-    })?;
+    let mut f = crate::lines::open_for_reading(path)?;
     let mut head = [0u8; 64];
     let mut n = 0;
     while n < head.len() {
@@ -93,9 +89,6 @@ pub fn detect_file(path: &Path) -> Result<Option<FileFormat>, OkxError> {
 
 /// Opens an OKX file for [`verify_stream`], with a large read buffer.
 pub fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>, OkxError> {
-    let f = std::fs::File::open(path).map_err(|source| FileError::Open {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let f = crate::lines::open_for_reading(path)?;
     Ok(std::io::BufReader::with_capacity(1 << 20, f))
 }
