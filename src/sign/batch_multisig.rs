@@ -48,6 +48,12 @@ fn multisig_of(reserve: &Reserve) -> Option<&Multisig> {
     }
 }
 
+/// The multisig of a row a plan holds (a plan holds only multisig rows; anything else is a
+/// host-side error, not a panic).
+fn multisig_row(reserve: &Reserve) -> Result<&Multisig, SignError> {
+    multisig_of(reserve).ok_or_else(|| host_check(reserve, "not a multisig row".into()))
+}
+
 /// Whether the script is wrapped so that its inputs are segwit (BIP-143): legacy `sh(multi)`
 /// keeps the per-address flow.
 fn batchable(m: &Multisig) -> bool {
@@ -108,7 +114,7 @@ fn build(plan: &MultisigBatchPlan<'_>, message: &[u8]) -> Result<Built, SignErro
     let mut spks = Vec::with_capacity(plan.rows.len());
     let mut scripts = Vec::with_capacity(plan.rows.len());
     for reserve in &plan.rows {
-        let m = multisig_of(reserve).ok_or_else(|| host_check(reserve, "not multisig".into()))?;
+        let m = multisig_row(reserve)?;
         let witness_script = m.row.script_bytes.clone();
         let p2wsh = ScriptBuf::new_p2wsh(&witness_script.wscript_hash());
         let (spk, script_sig) = if m.row.policy.template().starts_with("sh(") {
@@ -152,11 +158,11 @@ pub fn sign_share(
     message: &[u8],
     on_signature: &mut dyn FnMut(),
 ) -> Result<Vec<Slots>, SignError> {
-    let first = plan
-        .rows
-        .first()
-        .ok_or_else(|| SignError::Seal("an empty batch".into()))?;
-    let m = multisig_of(first).ok_or_else(|| host_check(first, "not multisig".into()))?;
+    let first = plan.rows.first().ok_or_else(|| SignError::HostVerify {
+        address: plan.describe(),
+        reason: "an empty batch".into(),
+    })?;
+    let m = multisig_row(first)?;
     super::cosigner::check_registered_address(transport, registered, first, &m.row)?;
     let hmac = registered
         .get(&m.row.policy.id())
@@ -166,7 +172,7 @@ pub fn sign_share(
     let mut psbt = bitcoin::Psbt::from_unsigned_tx(built.tx.clone())
         .map_err(|e| host_check(first, format!("batch psbt: {e}")))?;
     for (i, (input, reserve)) in psbt.inputs.iter_mut().zip(&plan.rows).enumerate() {
-        let m = multisig_of(reserve).ok_or_else(|| host_check(reserve, "not multisig".into()))?;
+        let m = multisig_row(reserve)?;
         let spk = built.prevouts.get(i).map(|o| o.script_pubkey.clone());
         input.non_witness_utxo = spk
             .as_ref()
@@ -205,7 +211,7 @@ pub fn sign_share(
         let (Some(reserve), Some(input_slots)) = (plan.rows.get(i), slots.get_mut(i)) else {
             continue;
         };
-        let m = multisig_of(reserve).ok_or_else(|| host_check(reserve, "not multisig".into()))?;
+        let m = multisig_row(reserve)?;
         let position = m
             .row
             .script
@@ -224,7 +230,7 @@ pub fn sign_share(
     }
     // Every input must carry a signature of each of this device's keys.
     for (reserve, input_slots) in plan.rows.iter().zip(&slots) {
-        let m = multisig_of(reserve).ok_or_else(|| host_check(reserve, "not multisig".into()))?;
+        let m = multisig_row(reserve)?;
         for own in m.row.keys_of(fingerprint) {
             let signed = m
                 .row
@@ -262,7 +268,7 @@ pub fn entries(
     let mut proofs = Vec::with_capacity(plan.rows.len());
     let mut complete = true;
     for (i, (reserve, input_slots)) in plan.rows.iter().zip(slots).enumerate() {
-        let m = multisig_of(reserve).ok_or_else(|| host_check(reserve, "not multisig".into()))?;
+        let m = multisig_row(reserve)?;
         let (ws, script_sig) = built
             .scripts
             .get(i)
