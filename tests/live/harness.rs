@@ -18,7 +18,20 @@ pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum App {
     Bitcoin,
+    /// The Bitcoin Test app (testnet); with real Speculos its ELF is `PORSIGN_BTC_TEST_ELF`.
+    #[allow(dead_code)] // the wallet-clients lane's; the live lane runs mainnet only.
+    BitcoinTest,
     Ethereum,
+}
+
+impl App {
+    fn emulate_name(self) -> &'static str {
+        match self {
+            App::Bitcoin => "bitcoin",
+            App::BitcoinTest => "bitcoin-test",
+            App::Ethereum => "ethereum",
+        }
+    }
 }
 
 /// Which form of the lane runs.
@@ -44,7 +57,13 @@ pub(crate) struct Device {
 
 impl Device {
     pub(crate) fn start(app: App) -> Device {
-        let (apdu, api) = (free_port(), free_port());
+        Device::start_on(app, free_port())
+    }
+
+    /// Starts the device with its APDU port at `apdu` (wallet software that looks for an
+    /// emulator, like HWI's `--emulators`, looks at Speculos's default port 9999).
+    pub(crate) fn start_on(app: App, apdu: u16) -> Device {
+        let api = free_port();
         let mut command = match real_speculos() {
             Some((btc, eth)) => {
                 let speculos =
@@ -57,21 +76,18 @@ impl Device {
                         "--api-port",
                         &api.to_string(),
                     ])
-                    .arg(if app == App::Bitcoin { btc } else { eth });
+                    .arg(match app {
+                        App::Bitcoin => btc,
+                        App::BitcoinTest => std::env::var_os("PORSIGN_BTC_TEST_ELF")
+                            .expect("PORSIGN_BTC_TEST_ELF: the Bitcoin Test app's ELF")
+                            .into(),
+                        App::Ethereum => eth,
+                    });
                 c
             }
             None => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_porsign"));
-                c.args([
-                    "emulate",
-                    "--app",
-                    if app == App::Bitcoin {
-                        "bitcoin"
-                    } else {
-                        "ethereum"
-                    },
-                ])
-                .args([
+                c.args(["emulate", "--app", app.emulate_name()]).args([
                     "--apdu-port",
                     &apdu.to_string(),
                     "--api-port",
