@@ -223,8 +223,7 @@ fn verify_schnorr(
     leaf: Option<&str>,
     sig_hex: &str,
 ) -> Result<(), String> {
-    let bytes = bitcoin::hex::FromHex::from_hex(sig_hex).map_err(|e| format!("{e:?}"))?;
-    let bytes: Vec<u8> = bytes;
+    let bytes: Vec<u8> = bitcoin::hex::FromHex::from_hex(sig_hex).map_err(|e| format!("{e:?}"))?;
     let sighash_type = match bytes.get(64) {
         None => TapSighashType::Default,
         Some(&b) => TapSighashType::from_consensus_u8(b).map_err(|e| e.to_string())?,
