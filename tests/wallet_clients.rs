@@ -1,5 +1,5 @@
 //! The wallet-clients lane: real wallet software (HWI 3.2.0 and Ledger's `ledger_bitcoin` 0.4.2,
-//! from PyPI) drives `porsign emulate` — or real Speculos, see `tests/live.rs` — and every
+//! from PyPI; `ledgereth` for the Ethereum app, see `wallet_clients/ethereum.rs`) drives `porsign emulate` — or real Speculos, see `tests/live.rs` — and every
 //! answer is compared with what the same client operation got from Ledger's real Bitcoin 2.4.6
 //! app (the recorded transcripts in `fixtures/speculos/`). Approvals are given on screen
 //! through the REST API, as a tester would.
@@ -14,6 +14,8 @@
 mod clients;
 #[path = "wallet_clients/compare.rs"]
 mod compare;
+#[path = "wallet_clients/ethereum.rs"]
+mod ethereum;
 #[allow(dead_code)] // the live lane's harness; this lane uses its device and approver.
 #[path = "live/harness.rs"]
 mod harness;

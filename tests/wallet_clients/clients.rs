@@ -83,8 +83,28 @@ pub(crate) fn hwi_at(apdu: u16, testnet: bool, args: &[&str]) -> Value {
 pub(crate) fn ledger_bitcoin(apdu: u16, testnet: bool, mut request: Value) -> Value {
     request["port"] = json!(apdu);
     request["chain"] = json!(if testnet { "test" } else { "main" });
+    python_driver("ledger_bitcoin_driver.py", &request, &[])
+}
+
+/// One `ledgereth` operation (see `ledgereth_driver.py`), the device found through
+/// `LEDGER_PROXY_ADDRESS` / `LEDGER_PROXY_PORT` as `ledgerblue` tools find Speculos.
+pub(crate) fn ledgereth(apdu: u16, request: Value) -> Value {
+    let port = apdu.to_string();
+    python_driver(
+        "ledgereth_driver.py",
+        &request,
+        &[
+            ("LEDGER_PROXY_ADDRESS", "127.0.0.1"),
+            ("LEDGER_PROXY_PORT", port.as_str()),
+        ],
+    )
+}
+
+/// Runs `tests/wallet_clients/<driver>` in the venv with `request` on stdin; its JSON answer.
+fn python_driver(driver: &str, request: &Value, env: &[(&str, &str)]) -> Value {
     let mut child = Command::new(venv().join("bin/python"))
-        .arg(repo().join("tests/wallet_clients/ledger_bitcoin_driver.py"))
+        .arg(repo().join("tests/wallet_clients").join(driver))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -100,7 +120,7 @@ pub(crate) fn ledger_bitcoin(apdu: u16, testnet: bool, mut request: Value) -> Va
     let stdout = String::from_utf8_lossy(&output.stdout);
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
         panic!(
-            "ledger_bitcoin driver printed no JSON ({e}): {stdout} {}",
+            "{driver} printed no JSON ({e}): {stdout} {}",
             String::from_utf8_lossy(&output.stderr)
         )
     })
