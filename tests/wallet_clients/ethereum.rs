@@ -15,10 +15,10 @@ const PATH_0: &str = "44'/60'/0'/0/0";
 
 /// The checksummed address in a recorded GET_ADDRESS reply: `65 ‖ key ‖ 40 ‖ ASCII hex ‖ 9000`.
 fn recorded_address(name: &str) -> String {
-    let reply = transcript(name)["result"]
+    let reply: Vec<u8> = transcript(name)["result"]
         .as_str()
         .map(|h| bitcoin::hex::FromHex::from_hex(h).expect("hex reply"))
-        .unwrap_or_else(Vec::<u8>::new);
+        .unwrap_or_default();
     let len = usize::from(*reply.get(66).expect("an address length"));
     let ascii = reply.get(67..67 + len).expect("the address");
     format!("0x{}", String::from_utf8_lossy(ascii))
