@@ -206,6 +206,12 @@ pub fn get_app_configuration() -> ApduCommand {
 pub fn sign_transaction(path: &Bip32Path, raw_tx: &[u8]) -> Result<Vec<ApduCommand>, EthError> {
     let mut payload = path.encode();
     payload.extend_from_slice(raw_tx);
+    chunked(INS_SIGN_TRANSACTION, &payload)
+}
+
+/// `payload` cut into 255-byte APDUs of `ins`, P1 = 00 for the first and 80 for the rest: how
+/// Ledger's clients send the app's chunked requests.
+pub(super) fn chunked(ins: u8, payload: &[u8]) -> Result<Vec<ApduCommand>, EthError> {
     payload
         .chunks(MAX_DATA_LEN)
         .enumerate()
@@ -215,13 +221,7 @@ pub fn sign_transaction(path: &Bip32Path, raw_tx: &[u8]) -> Result<Vec<ApduComma
             } else {
                 P1_MORE_CHUNK
             };
-            Ok(ApduCommand::new(
-                CLA_ETHEREUM,
-                INS_SIGN_TRANSACTION,
-                p1,
-                0,
-                chunk.to_vec(),
-            )?)
+            Ok(ApduCommand::new(CLA_ETHEREUM, ins, p1, 0, chunk.to_vec())?)
         })
         .collect()
 }

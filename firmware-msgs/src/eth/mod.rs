@@ -15,6 +15,7 @@ mod replies;
 mod rlp;
 mod transaction;
 
+use commands::chunked;
 pub use commands::{
     get_address, get_app_configuration, sign_eip712_hashed, sign_transaction, Eip712Hashed,
     EthCommand, GetAddress,

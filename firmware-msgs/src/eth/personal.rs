@@ -3,8 +3,8 @@
 //! The app takes no interruptions: a long message is cut into 255-byte APDUs, and only the last
 //! one's answer carries the signature.
 
-use super::{EthError, CLA_ETHEREUM, INS_SIGN_PERSONAL_MESSAGE, P1_FIRST_CHUNK, P1_MORE_CHUNK};
-use crate::apdu::{ApduCommand, MAX_DATA_LEN};
+use super::{EthError, INS_SIGN_PERSONAL_MESSAGE};
+use crate::apdu::ApduCommand;
 use crate::path::Bip32Path;
 
 /// One SIGN ETH PERSONAL MESSAGE APDU.
@@ -38,24 +38,7 @@ pub fn sign_personal_message(
     let mut payload = path.encode();
     payload.extend_from_slice(&message_len.to_be_bytes());
     payload.extend_from_slice(message);
-    payload
-        .chunks(MAX_DATA_LEN)
-        .enumerate()
-        .map(|(i, chunk)| {
-            let p1 = if i == 0 {
-                P1_FIRST_CHUNK
-            } else {
-                P1_MORE_CHUNK
-            };
-            Ok(ApduCommand::new(
-                CLA_ETHEREUM,
-                INS_SIGN_PERSONAL_MESSAGE,
-                p1,
-                0,
-                chunk.to_vec(),
-            )?)
-        })
-        .collect()
+    super::chunked(INS_SIGN_PERSONAL_MESSAGE, &payload)
 }
 
 /// Device side: collects personal-message chunks until the declared length is reached.
