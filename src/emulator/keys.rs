@@ -262,6 +262,17 @@ impl SoftwareSigner {
         hmac::Hmac::<sha256::Hash>::from_engine(engine).to_byte_array()
     }
 
+    /// Recoverable ECDSA (RFC 6979, low S) over a 32-byte digest, as the Ethereum app signs
+    /// transactions and EIP-712 digests: the recovery id (bit 0: parity of R's y, bit 1: R's x
+    /// was at least the group order) and `r ‖ s`.
+    pub fn sign_recoverable_digest(
+        &self,
+        path: &DerivationPath,
+        digest: &[u8; 32],
+    ) -> Result<(u8, [u8; 64]), KeyError> {
+        self.sign_recoverable(path, digest)
+    }
+
     fn sign_recoverable(
         &self,
         path: &DerivationPath,

@@ -18,8 +18,9 @@
 //!
 //! Limits: SIGN_PSBT signs for the default single-key policies only (registered multisig
 //! policies answer 6A82), wallet policies beyond `pkh`/`wpkh`/`sh(wpkh)`/`tr` (key path) and
-//! `multi`/`sortedmulti` answer 6A82, the Ethereum app knows GET_ADDRESS, GET_APP_CONFIGURATION
-//! and SIGN_PERSONAL_MESSAGE only (6D00 for the rest), and Schnorr signatures use fresh
+//! `multi`/`sortedmulti` answer 6A82, the Ethereum app knows GET_ADDRESS, GET_APP_CONFIGURATION,
+//! SIGN_PERSONAL_MESSAGE, SIGN_TRANSACTION (legacy, EIP-2930, EIP-1559; no plugins, token or
+//! clear-signing metadata) and EIP-712 in hashed mode (6D00 for the rest), and Schnorr signatures use fresh
 //! randomness as the app's do, so they differ from run to run.
 
 mod bitcoin;
@@ -328,6 +329,15 @@ impl Emulator {
     /// The texts of the review pages visited so far, in order.
     pub fn reviewed_screens(&self) -> Vec<String> {
         self.ui.reviewed_screens()
+    }
+
+    /// Switches the Ethereum app's "Blind signing" setting (off by default, as on a fresh
+    /// install): with it off, the app refuses transactions with contract data and EIP-712
+    /// hashed mode (6A80). No effect on the Bitcoin apps.
+    pub fn set_blind_signing(&mut self, enabled: bool) {
+        if let OpenApp::Ethereum(app) = &mut self.app {
+            app.set_blind_signing(enabled);
+        }
     }
 
     /// How long a review waits for button presses (default five minutes) before its request is

@@ -155,6 +155,13 @@ impl Ui {
         self.lock().reviewed.clear();
     }
 
+    /// Shows a notice the app puts up while it answers at once (e.g. the Ethereum app's "Blind
+    /// signing must be enabled in settings"): it stays until the next screen replaces it and is
+    /// recorded with the review pages, as the transcripts record every screen shown.
+    pub(crate) fn notice(&self, screen: Screen) {
+        show(&mut self.lock(), screen, true);
+    }
+
     /// Whether a review is on the screen waiting for the user (including one whose request
     /// was given up): the device then answers every command with 6901.
     pub fn in_review(&self) -> bool {

@@ -283,7 +283,8 @@ fn ethereum_paths_and_errors() {
     );
     assert_eq!(send(&mut emulator, "e0ff000000"), "6d00");
     assert_eq!(send(&mut emulator, "e105000100"), "6e00");
-    assert_eq!(send(&mut emulator, "e006000100"), "6b00");
+    // GET_APP_CONFIGURATION: the app reads neither P1/P2 nor data (cmd_get_app_configuration.c).
+    assert_eq!(send(&mut emulator, "e006000100"), "020116009000");
     // A continuation chunk with no message started.
     assert_eq!(send(&mut emulator, "e008800001aa"), "6a80");
 }

@@ -8,6 +8,8 @@ mod bitcoin;
 mod cli;
 /// The digests, the verifier's and the emulator's own, pinned to independent known answers.
 mod digests;
+/// The Ethereum app: transactions, EIP-712, blind signing, refusals.
+mod ethereum;
 /// Each fault and the host error it produces.
 mod faults;
 mod keys;
