@@ -57,6 +57,10 @@ pub struct EmulateArgs {
     /// Reject every review at once.
     #[arg(long)]
     pub auto_reject: bool,
+    /// Ethereum app: turn the "Blind signing" setting on (off by default, as on a fresh
+    /// install), so that contract data and EIP-712 hashed messages can be signed.
+    #[arg(long)]
+    pub blind_signing: bool,
     /// Seconds a review waits for button presses; then, as on the device, its request gets no
     /// reply and the review stays on screen (every new APDU answers 6901) until the buttons
     /// resolve it.
@@ -123,8 +127,12 @@ pub fn run(_out: &Output, args: EmulateArgs) -> Result<Exit, CliError> {
         (args.api_port != 0).then_some(api_addr.as_str()),
     )
     .map_err(|e| CliError::new(Exit::Input, &e))?;
-    crate::sync::lock(&handle.emulator())
-        .set_button_timeout(Duration::from_secs(args.button_timeout_secs));
+    {
+        let emulator = handle.emulator();
+        let mut emulator = crate::sync::lock(&emulator);
+        emulator.set_button_timeout(Duration::from_secs(args.button_timeout_secs));
+        emulator.set_blind_signing(args.blind_signing);
+    }
     let fingerprint = hex::encode(handle.fingerprint());
     // Everything goes to stderr: the emulator produces no results, only a running service.
     eprintln!(

@@ -87,12 +87,16 @@ impl Device {
             }
             None => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_porsign"));
-                c.args(["emulate", "--app", app.emulate_name()]).args([
-                    "--apdu-port",
-                    &apdu.to_string(),
-                    "--api-port",
-                    &api.to_string(),
-                ]);
+                c.args(["emulate", "--app", app.emulate_name()])
+                    // The Ethereum app's setting that EIP-712 hashed mode and contract data
+                    // need; with real Speculos it is turned on in the app's settings.
+                    .args((app == App::Ethereum).then_some("--blind-signing"))
+                    .args([
+                        "--apdu-port",
+                        &apdu.to_string(),
+                        "--api-port",
+                        &api.to_string(),
+                    ]);
                 c
             }
         };

@@ -9,6 +9,7 @@ real app's recorded address for the path.
 
 Reads one JSON request on stdin, prints one JSON answer on stdout:
   {"op": "accounts", "count": 2}
+  {"op": "account", "path": "44'/60'/0'/0/1"}
   {"op": "personal_sign", "path": ..., "message": "text"}
   {"op": "transaction", "path": ..., "tx": {...create_transaction arguments...}}
   {"op": "typed_data", "path": ..., "typed_data": {...EIP-712 document...}}
@@ -22,6 +23,7 @@ from eth_account.messages import encode_defunct, encode_typed_data
 from eth_keys import KeyAPI
 from eth_utils import keccak
 from ledgereth import create_transaction, get_accounts, sign_message, sign_typed_data_draft
+from ledgereth.accounts import get_account_by_path
 
 
 def recover_digest(digest, v, r, s):
@@ -33,7 +35,10 @@ def recover_digest(digest, v, r, s):
 def run(request):
     op = request["op"]
     if op == "accounts":
+        # Ledger Live's layout: m/44'/60'/i'/0/0 for i = 0, 1, ...
         return [a.address for a in get_accounts(count=request.get("count", 2))]
+    if op == "account":
+        return get_account_by_path(request["path"]).address
     if op == "personal_sign":
         signed = sign_message(request["message"], sender_path=request["path"])
         message = encode_defunct(text=request["message"])
@@ -43,9 +48,15 @@ def run(request):
     if op == "transaction":
         tx = dict(request["tx"])
         tx["sender_path"] = request["path"]
+        if "access_list" in tx:  # JSON has no tuples; ledgereth wants (address, keys) pairs
+            tx["access_list"] = [(address, keys) for address, keys in tx["access_list"]]
         signed = create_transaction(**tx)
         raw = signed.raw_transaction()
-        return {"v": signed.v, "recovered": Account.recover_transaction(raw)}
+        # Legacy transactions carry `v`; typed ones (EIP-2930, EIP-1559) `y_parity`.
+        parity = getattr(signed, "v", None)
+        if parity is None:
+            parity = signed.y_parity
+        return {"v": parity, "recovered": Account.recover_transaction(raw)}
     if op == "typed_data":
         encoded = encode_typed_data(full_message=request["typed_data"])
         domain_hash, message_hash = encoded.header, encoded.body
