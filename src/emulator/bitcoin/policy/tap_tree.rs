@@ -14,7 +14,7 @@ const MAX_MULTI_A_KEYS: usize = 16;
 /// A script tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TapTree {
-    Leaf(TapLeaf),
+    Leaf(Box<TapLeaf>),
     Branch(Box<TapTree>, Box<TapTree>),
 }
 
@@ -48,7 +48,7 @@ impl TapTree {
     /// The leaf holding `expr`.
     pub(crate) fn leaf_of(&self, expr: &KeyExpr) -> Option<&TapLeaf> {
         match self {
-            TapTree::Leaf(leaf) => leaf.key_exprs().contains(expr).then_some(leaf),
+            TapTree::Leaf(leaf) => leaf.key_exprs().contains(expr).then_some(&**leaf),
             TapTree::Branch(left, right) => left.leaf_of(expr).or_else(|| right.leaf_of(expr)),
         }
     }
@@ -56,8 +56,10 @@ impl TapTree {
     /// Every miniscript leaf is sane (the app does not check `sortedmulti_a` leaves).
     pub(crate) fn is_sane(&self) -> bool {
         match self {
-            TapTree::Leaf(TapLeaf::Miniscript(ms)) => ms.is_sane() && ms.older_in_safe_range(),
-            TapTree::Leaf(TapLeaf::SortedMultiA { .. }) => true,
+            TapTree::Leaf(leaf) => match &**leaf {
+                TapLeaf::Miniscript(ms) => ms.is_sane() && ms.older_in_safe_range(),
+                TapLeaf::SortedMultiA { .. } => true,
+            },
             TapTree::Branch(left, right) => left.is_sane() && right.is_sane(),
         }
     }
@@ -77,7 +79,7 @@ fn parse_at(text: &str, depth: usize) -> Result<TapTree, TemplateError> {
         return Err(TemplateError::Invalid);
     }
     let Some(inside) = text.strip_prefix('{') else {
-        return parse_leaf(text).map(TapTree::Leaf);
+        return parse_leaf(text).map(|leaf| TapTree::Leaf(Box::new(leaf)));
     };
     let inside = inside.strip_suffix('}').ok_or(TemplateError::Invalid)?;
     let split = top_level_comma(inside).ok_or(TemplateError::Invalid)?;
@@ -128,10 +130,10 @@ mod tests {
             panic!("a branch: {tree:?}");
         };
         assert!(matches!(**left, TapTree::Branch(..)));
-        assert!(matches!(
-            **right,
-            TapTree::Leaf(TapLeaf::SortedMultiA { threshold: 1, .. })
-        ));
+        let TapTree::Leaf(leaf) = &**right else {
+            panic!("a leaf: {right:?}");
+        };
+        assert!(matches!(**leaf, TapLeaf::SortedMultiA { threshold: 1, .. }));
         let mut keys = Vec::new();
         tree.key_exprs(&mut keys);
         assert_eq!(
