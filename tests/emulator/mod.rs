@@ -15,6 +15,8 @@ mod faults;
 mod keys;
 /// A review nobody answers stays on screen; the device answers 6901 until it is resolved.
 mod pending_review;
+/// Miniscript and taproot-script policies against the real app's known answers.
+mod policy_known_answers;
 /// SIGN_PSBT under registered policies of every script type, checked by consensus.
 mod registered;
 /// The TCP APDU port and the REST API, driven by porsign's host code.

@@ -1,8 +1,10 @@
 //! SIGN_PSBT under registered wallet policies, for every script type the emulator signs: each
 //! cosigner emulator registers the policy and signs a two-input PSBT (one receive, one change
 //! address), rust-miniscript turns the partial signatures into a finished transaction, and
-//! libbitcoinconsensus checks every input. Only `wsh(sortedmulti)` (testnet) and `tr(@0/**)` are
-//! recorded from the real app; the other types follow the app's source.
+//! libbitcoinconsensus checks every input: multisig, single-key, miniscript under `wsh` and
+//! taproot trees of several leaves. Only `wsh(sortedmulti)` (testnet) and `tr(@0/**)` are
+//! recorded from the real app; miniscript and tap trees have the app's own known answers in
+//! `policy_known_answers`; the rest follows the app's source.
 #![allow(clippy::indexing_slicing)]
 
 use std::str::FromStr;
@@ -59,15 +61,29 @@ fn device(seed: &str, account: &str) -> Device {
     }
 }
 
-/// The policy's descriptor at one change level (`@i/**` → `key/<change>/*`).
+/// The policy's descriptor at one change level (`@i/**` → `key/<change>/*`, `@i/<a;b>/*` →
+/// `key/a/*` or `key/b/*`).
 fn descriptor(template: &str, devices: &[Device], change: u32) -> Descriptor<DescriptorPublicKey> {
-    let mut text = template.to_owned();
-    for (i, d) in devices.iter().enumerate().rev() {
-        text = text.replace(
-            &format!("@{i}/**"),
-            &format!("{}/{change}/*", d.descriptor_key),
-        );
+    let mut text = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find('@') {
+        text.push_str(&rest[..at]);
+        let expr = &rest[at + 1..];
+        let digits = expr.find('/').expect("a key expression");
+        let key = &devices[expr[..digits].parse::<usize>().unwrap()].descriptor_key;
+        let derivation = &expr[digits..];
+        let (step, len) = if derivation.starts_with("/**") {
+            (change, 3)
+        } else {
+            let end = derivation.find(">/*").expect("/<a;b>/*");
+            let (a, b) = derivation[2..end].split_once(';').unwrap();
+            let step = if change == 0 { a } else { b };
+            (step.parse().unwrap(), end + 3)
+        };
+        text.push_str(&format!("{key}/{step}/*"));
+        rest = &derivation[len..];
     }
+    text.push_str(rest);
     Descriptor::from_str(&text).expect("descriptor")
 }
 
@@ -255,4 +271,42 @@ fn taproot_with_a_pk_leaf_signs_on_either_path() {
     sign_and_verify("tr(@0/**,pk(@1/**))", &accounts, &[0]);
     // Our key is in the leaf: a script-path signature with the leaf's hash.
     sign_and_verify("tr(@0/**,pk(@1/**))", &accounts, &[1]);
+}
+
+#[test]
+fn registered_miniscript_policies_sign_spendable_inputs() {
+    let accounts = ["m/48'/0'/0'/2'", "m/48'/0'/0'/2'", "m/48'/0'/0'/2'"];
+    // Our key alone satisfies the first branch; the timelocked one is not needed.
+    sign_and_verify(
+        "wsh(or_d(pk(@0/**),and_v(v:pkh(@1/**),older(65535))))",
+        &accounts[..2],
+        &[0],
+    );
+    // Two of three keys, each a separate fragment.
+    sign_and_verify(
+        "wsh(thresh(2,pk(@0/**),s:pk(@1/**),s:pk(@2/**)))",
+        &accounts,
+        &[0, 2],
+    );
+    // andor: the first two keys together.
+    sign_and_verify(
+        "wsh(andor(pk(@0/**),pk(@1/**),pk(@2/**)))",
+        &accounts,
+        &[0, 1],
+    );
+}
+
+#[test]
+fn taproot_trees_with_several_leaves_sign_on_the_script_path() {
+    let accounts = ["m/86'/0'/0'", "m/86'/0'/0'", "m/86'/0'/0'"];
+    // Our key in the second leaf of two.
+    sign_and_verify("tr(@0/**,{pk(@1/**),pk(@2/**)})", &accounts, &[2]);
+    // A 2-of-2 multi_a leaf deeper in the tree, both cosigners signing it.
+    sign_and_verify(
+        "tr(@0/**,{pk(@0/<2;3>/*),{multi_a(2,@1/**,@2/**),pk(@0/<4;5>/*)}})",
+        &accounts,
+        &[1, 2],
+    );
+    // Our key as the internal key of a multi-leaf tree: key path, tweaked by the tree's root.
+    sign_and_verify("tr(@0/**,{pk(@1/**),pk(@2/**)})", &accounts, &[0]);
 }

@@ -336,10 +336,13 @@ fn name_acceptable(name: &str) -> bool {
         && name.bytes().all(|b| (0x20..=0x7e).contains(&b))
 }
 
-/// The app's `is_policy_sane` for the templates the emulator parses: no two keys share a
-/// public key (each pair fetched as the app fetches it), no key expression repeats a
-/// derivation.
+/// The app's `is_policy_sane` for the templates the emulator parses, in its order: every
+/// miniscript is sane (no fetch), no two keys share a public key (each pair fetched as the app
+/// fetches it), no key expression repeats a derivation, every `older()` is in range.
 async fn policy_is_sane(keys: &KeyList, host: &Host, template: &Template) -> bool {
+    if !template.scripts_are_sane() {
+        return false;
+    }
     for i in 0..keys.count.saturating_sub(1) {
         let Ok(index_i) = u32::try_from(i) else {
             return false;

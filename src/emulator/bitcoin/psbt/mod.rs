@@ -1,7 +1,9 @@
 //! SIGN_PSBT for the default single-key policies (`pkh`, `wpkh`, `sh(wpkh)`, `tr` key path) and
 //! for registered ones, whose HMAC must be the one REGISTER_WALLET returned: multisig
-//! (`multi`/`sortedmulti` under `wsh`, `sh(wsh)` or legacy `sh`), named single-key policies
-//! and `tr(KEY,pk(KEY))` (key path or script path, by where our key is).
+//! (`multi`/`sortedmulti` under `wsh`, `sh(wsh)` or legacy `sh`), named single-key policies,
+//! miniscript under `wsh` (ECDSA over the PSBT's witness script) and `tr(KEY,TREE)` with any
+//! script tree (key path when our key is the internal one, else script path with the hash of
+//! the leaf holding our key; one signature per key expression of ours, as the app).
 //! BIP-322 proofs, single and batched, sign their `to_sign` transaction through this command.
 //!
 //! The app never holds the PSBT: it reads each map entry through client commands, often more
@@ -9,8 +11,8 @@
 //! follow its passes in order — global map, inputs, outputs, transaction-wide hashes, review,
 //! signing — so the requests match a real device's byte for byte. The digests themselves come
 //! from the `bitcoin` crate's sighash code, over the transaction rebuilt from what was read.
-//! Refusals carry the app's error codes ([`error_codes`]). Larger taproot trees and miniscript
-//! are not parsed (6A82, see `policy`).
+//! Refusals carry the app's error codes ([`error_codes`]). MuSig2 key expressions are not
+//! parsed (6A82, see `policy`).
 //!
 //! One file per concern, in the order of the passes:
 //!

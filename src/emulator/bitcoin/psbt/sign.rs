@@ -14,7 +14,6 @@ use super::sign_input::InputToSign;
 use super::state::{InternalKey, State};
 use super::tx_hashes::TxData;
 use super::{error_codes, sign_ecdsa, sign_schnorr};
-use crate::emulator::bitcoin::policy::Template;
 use crate::emulator::session::{Host, Refusal};
 
 pub(super) async fn sign_transaction(
@@ -42,12 +41,12 @@ pub(super) async fn sign_transaction(
             let (root, size) = (st.inputs_root, st.n_inputs);
             let scan = scan_map(&mut st.internal, host, root, size, i, Callback::Input).await?;
             // A key in a script leaf: the app computes the leaf's hash first.
-            let leaf = match &st.template {
-                Template::TrPkLeaf { leaf, .. } if *leaf == key.expr => {
+            let leaf = match st.template.tap_leaf_of(&key.expr) {
+                Some(leaf) => {
                     let (is_change, index) = scan.ours.ok_or(StatusWord::BadState)?;
                     Some(st.keys.tap_leaf_hash(host, leaf, is_change, index).await?)
                 }
-                _ => None,
+                None => None,
             };
             sign_input(st, host, &key, &scan, i, &unsigned, tx, leaf).await?;
         }

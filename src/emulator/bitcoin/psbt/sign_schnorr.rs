@@ -72,11 +72,11 @@ pub(super) async fn taproot(
         None => {
             // With a script tree, the app computes the tree's root after the digest.
             let root = match &st.template {
-                Template::TrPkLeaf { leaf, .. } => {
+                Template::TrTree { tree, .. } => {
                     let (is_change, address_index) = scan.ours.ok_or(StatusWord::BadState)?;
                     let keys = st.keys;
                     Some(
-                        keys.tap_tree_root(host, leaf, is_change, address_index)
+                        keys.tap_tree_root(host, tree, is_change, address_index)
                             .await?,
                     )
                 }
