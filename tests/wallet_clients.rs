@@ -19,6 +19,8 @@ mod ethereum;
 #[allow(dead_code)] // the live lane's harness; this lane uses its device and approver.
 #[path = "live/harness.rs"]
 mod harness;
+#[path = "wallet_clients/policies.rs"]
+mod policies;
 
 use std::str::FromStr;
 
