@@ -79,6 +79,17 @@ impl AppMode {
         }
     }
 
+    /// The name on the home screen, above "app is ready" (the SDK's Nano home page when the
+    /// app gives no tagline). The Bitcoin Test app names itself "Bitcoin Testnet" there
+    /// (app-bitcoin-new's `menu_nbgl.c`), though GET_APP_AND_VERSION says "Bitcoin Test".
+    fn home_name(self) -> &'static str {
+        match self {
+            AppMode::Bitcoin => "Bitcoin",
+            AppMode::BitcoinTest => "Bitcoin Testnet",
+            AppMode::Ethereum => "Ethereum",
+        }
+    }
+
     fn version(self) -> &'static str {
         match self {
             AppMode::Bitcoin | AppMode::BitcoinTest => BITCOIN_APP_VERSION,
@@ -221,7 +232,7 @@ impl Emulator {
         } else {
             config.app
         };
-        let home = Screen::new(vec![open.app_name().to_owned(), "is ready".to_owned()]);
+        let home = Screen::new(vec![open.home_name().to_owned(), "app is ready".to_owned()]);
         let ui = Ui::new(home, config.approval, config.faults.reject_nth_signature);
         let app = match open {
             AppMode::Bitcoin | AppMode::BitcoinTest => OpenApp::Bitcoin(BitcoinApp::new(Ctx {

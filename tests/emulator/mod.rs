@@ -1,6 +1,8 @@
 //! The built-in emulator: keys and signatures byte-identical to the real apps, every recorded
 //! APDU answered byte for byte, the Speculos-compatible servers, and fault injection.
 
+/// Home pages and the security-warning flow, as the app and the SDK draw them.
+mod app_screens;
 /// The Bitcoin app beyond the transcripts: BIP-322 for every default policy, registered
 /// wallets, error answers.
 mod bitcoin;

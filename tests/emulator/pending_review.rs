@@ -28,7 +28,7 @@ fn an_unanswered_review_stays_on_screen_and_the_device_answers_6901() {
     let ui = t.emulator().lock().unwrap().ui();
     assert!(ui.in_review());
     let screen = ui.current_screen().text();
-    assert_ne!(screen, "Bitcoin is ready", "the review is still shown");
+    assert_ne!(screen, "Bitcoin app is ready", "the review is still shown");
 
     // Every APDU, the OS's own B0 01 and an unknown class alike, is refused with 6901.
     for apdu in ["b001000000", "e105000100", "e0020000"] {
@@ -61,7 +61,7 @@ fn an_unanswered_review_stays_on_screen_and_the_device_answers_6901() {
         presses += 1;
         assert!(presses < 50, "the review never resolved");
     }
-    assert_eq!(ui.current_screen().text(), "Bitcoin is ready");
+    assert_eq!(ui.current_screen().text(), "Bitcoin app is ready");
     assert_eq!(
         btc::master_fingerprint(&mut t).unwrap(),
         [0xf5, 0xac, 0xc2, 0xfd],

@@ -158,7 +158,7 @@ fn tcp_serves_the_bip322_psbt_flow() {
 fn rest_reads_the_screen_and_answers_apdus() {
     let server = start(AppMode::Ethereum, Approval::Auto, true);
     let port = server.api_port().expect("REST port");
-    assert_eq!(current_screen(port), "Ethereum is ready");
+    assert_eq!(current_screen(port), "Ethereum app is ready");
     let (status, body) = http(port, "POST", "/apdu", Some(json!({"data": "e006000000"})));
     assert_eq!((status, body), (200, json!({"data": "020116009000"})));
     let (status, _) = http(port, "POST", "/apdu", Some(json!({"data": "zz"})));
@@ -204,7 +204,7 @@ fn buttons_approve_a_message_signature() {
         b64(&signature),
         expected["result"]["signature_base64"].as_str().unwrap()
     );
-    wait_for_screen(port, "Bitcoin is ready");
+    wait_for_screen(port, "Bitcoin app is ready");
 }
 
 #[test]

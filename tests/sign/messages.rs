@@ -276,7 +276,7 @@ fn a_review_left_pending_by_a_timed_out_run_is_named_and_then_resolved() {
         "porsign: error: opening the device: a review is still pending on the device: approve or reject it there, then run again\n"
     );
     reject_on_screen(&btc);
-    assert_eq!(btc.ui().current_screen().text(), "Bitcoin is ready");
+    assert_eq!(btc.ui().current_screen().text(), "Bitcoin app is ready");
     // Resolved: the same command now signs (approved on screen by a person at the device).
     let stop = Arc::new(AtomicBool::new(false));
     let person = {

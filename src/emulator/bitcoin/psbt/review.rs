@@ -11,6 +11,9 @@ use crate::emulator::bitcoin::approved;
 use crate::emulator::screens::ReviewBuilder;
 use crate::emulator::ui::ReviewKind;
 
+/// The title of the app's warning screens on a Nano (`GA_SECURITY_RISK_TITLE`).
+const SECURITY_RISK: &str = "Security risk";
+
 /// Outputs reviewed one by one in the simplified flow.
 const MAX_SIMPLIFIED_OUTPUTS: usize = 16;
 
@@ -100,12 +103,17 @@ pub(super) fn review(
         ),
     ] {
         if on {
-            let warning = ReviewBuilder::intro("Security risk").info(text).finish(
-                "Continue anyway",
-                "Back to safety",
-                "Transaction\nsigning",
-                "Transaction rejected",
-            );
+            // The SDK's choice flow on a Nano, with an icon and a sub-message: a title page,
+            // then the title again above the sub-message, then the two choices
+            // (`displayChoicePage` in ledger-secure-sdk; the app passes its warning icon).
+            let warning = ReviewBuilder::intro(SECURITY_RISK)
+                .info(&format!("{SECURITY_RISK}\n{text}"))
+                .finish(
+                    "Continue anyway",
+                    "Back to safety",
+                    "Transaction\nsigning",
+                    "Transaction rejected",
+                );
             approved(ui.review(&warning, ReviewKind::Other))?;
         }
     }
