@@ -19,6 +19,10 @@ use super::Approval;
 /// review stays on the screen).
 pub const DEFAULT_BUTTON_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Events a stream subscriber (`GET /events?stream=true`) may leave unread; one that falls
+/// further behind is dropped (its stream ends) rather than grow without bound.
+const STREAM_BACKLOG: usize = 1024;
+
 /// A button, as `POST /button/{left,right,both}` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Button {
@@ -92,6 +96,8 @@ struct UiState {
     abandoned: bool,
     signatures: u32,
     reject_nth_signature: Option<u32>,
+    /// Open event streams: each new line shown is sent to every one of them.
+    subscribers: Vec<tokio::sync::mpsc::Sender<TextEvent>>,
 }
 
 /// The screen and the user, shared between the emulator and the REST API.
@@ -113,6 +119,7 @@ impl Ui {
             abandoned: false,
             signatures: 0,
             reject_nth_signature,
+            subscribers: Vec::new(),
         };
         show(&mut state, home, false);
         Ui {
@@ -138,6 +145,14 @@ impl Ui {
     /// Every line shown since the log was last cleared.
     pub fn events(&self) -> Vec<TextEvent> {
         self.lock().events.clone()
+    }
+
+    /// Every line shown from now on, as it is shown (`GET /events?stream=true`). The stream
+    /// ends when the receiver is dropped or falls more than a backlog behind.
+    pub(crate) fn subscribe(&self) -> tokio::sync::mpsc::Receiver<TextEvent> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_BACKLOG);
+        self.lock().subscribers.push(sender);
+        receiver
     }
 
     /// Clears the event log (`DELETE /events`).
@@ -327,7 +342,14 @@ fn events_of(screen: &Screen) -> Vec<TextEvent> {
 }
 
 fn show(state: &mut UiState, screen: Screen, is_review_page: bool) {
-    state.events.extend(events_of(&screen));
+    let events = events_of(&screen);
+    // A subscriber that left or cannot keep up is forgotten; the others get every line.
+    state.subscribers.retain(|subscriber| {
+        events
+            .iter()
+            .all(|e| subscriber.try_send(e.clone()).is_ok())
+    });
+    state.events.extend(events);
     if is_review_page {
         state.reviewed.push(screen.text());
     }
