@@ -355,3 +355,39 @@ fn show(state: &mut UiState, screen: Screen, is_review_page: bool) {
     }
     state.current = screen;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home() -> Ui {
+        Ui::new(Screen::from_text("Home"), Approval::Buttons, None)
+    }
+
+    #[test]
+    fn a_subscriber_gets_each_line_shown_after_it_subscribed() {
+        let ui = home();
+        let mut stream = ui.subscribe();
+        show(&mut ui.lock(), Screen::from_text("One\nTwo"), false);
+        let texts: Vec<String> = std::iter::from_fn(|| stream.try_recv().ok())
+            .map(|e| e.text)
+            .collect();
+        assert_eq!(texts, ["One", "Two"]);
+    }
+
+    #[test]
+    fn a_subscriber_that_falls_a_backlog_behind_is_dropped() {
+        let ui = home();
+        let mut stream = ui.subscribe();
+        for _ in 0..=STREAM_BACKLOG {
+            show(&mut ui.lock(), Screen::from_text("Again"), false);
+        }
+        assert!(ui.lock().subscribers.is_empty(), "no longer fed");
+        let received = std::iter::from_fn(|| stream.try_recv().ok()).count();
+        assert_eq!(received, STREAM_BACKLOG);
+        assert!(matches!(
+            stream.try_recv(),
+            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected)
+        ));
+    }
+}

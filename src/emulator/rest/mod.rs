@@ -18,7 +18,7 @@
 mod apdu;
 mod events;
 mod input;
-pub(crate) mod screenshot;
+mod screenshot;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

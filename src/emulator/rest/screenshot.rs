@@ -12,8 +12,8 @@ use super::{Api, ApiError};
 use crate::emulator::screens::Screen;
 
 /// The Nano S Plus screen, as Speculos's `nanosp` model sizes it.
-pub(crate) const WIDTH: u32 = 128;
-pub(crate) const HEIGHT: u32 = 64;
+const WIDTH: u32 = 128;
+const HEIGHT: u32 = 64;
 /// Glyph cell of the bitmap font.
 const GLYPH: u32 = 8;
 const COLUMNS: usize = (WIDTH / GLYPH) as usize;
@@ -24,7 +24,7 @@ const INK: [u8; 3] = [0xdd, 0xdd, 0xdd];
 /// Why a screenshot could not be made.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot encode the screenshot as PNG")]
-pub(crate) struct ScreenshotError(#[from] png::EncodingError);
+struct ScreenshotError(#[from] png::EncodingError);
 
 pub(super) async fn get(State(api): State<Api>) -> Result<Response, ApiError> {
     let png = render(&api.ui.current_screen())
@@ -70,7 +70,7 @@ fn glyph(c: char) -> [u8; 8] {
 }
 
 /// The RGB pixels of `screen`, row-major.
-pub(crate) fn pixels(screen: &Screen) -> Vec<u8> {
+fn pixels(screen: &Screen) -> Vec<u8> {
     let width = WIDTH as usize;
     let mut pixels = vec![0u8; width * HEIGHT as usize * 3];
     let rows: Vec<String> = screen
@@ -103,7 +103,7 @@ pub(crate) fn pixels(screen: &Screen) -> Vec<u8> {
 }
 
 /// `screen` as a PNG file.
-pub(crate) fn render(screen: &Screen) -> Result<Vec<u8>, ScreenshotError> {
+fn render(screen: &Screen) -> Result<Vec<u8>, ScreenshotError> {
     let mut png = Vec::new();
     let mut encoder = png::Encoder::new(&mut png, WIDTH, HEIGHT);
     encoder.set_color(png::ColorType::Rgb);
