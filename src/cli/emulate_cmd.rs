@@ -45,7 +45,7 @@ pub struct EmulateArgs {
     /// The APDU TCP port (Speculos framing); 0 picks a free port.
     #[arg(long, default_value_t = 9999)]
     pub apdu_port: u16,
-    /// The REST API port (/events, /button, /apdu); 0 disables it.
+    /// The REST API port (Speculos's /events, /button, /finger, /apdu, /screenshot); 0 disables it.
     #[arg(long, default_value_t = 5000)]
     pub api_port: u16,
     /// Listen on this address instead of 127.0.0.1.

@@ -1,6 +1,12 @@
 //! `porsign emulate` as a drop-in for Speculos: the APDU TCP port (4-byte big-endian length and
-//! the APDU in; 4-byte length N, N data bytes and the 2 status bytes out) and the REST subset
-//! tools drive (`/events`, `/button/*`, `/apdu`), on background threads.
+//! the APDU in; 4-byte length N, N data bytes and the 2 status bytes out), one thread per
+//! connection, and the REST API clients drive (see `rest`).
+//!
+//! The emulator answers one command at a time, like the device: the command being answered
+//! holds the emulator's lock, across its review's wait for buttons too. Nothing else waits on
+//! that lock: a command from another connection finds it taken during a review and is refused
+//! at once with 6901 ([`handle_or_busy`]), and the screen and buttons live behind the `Ui`'s
+//! own lock, which the waiting review releases.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -10,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::rest::RestServer;
 use super::ui::Ui;
 use super::{Emulator, EmulatorConfig, EmulatorError, Reply};
 use crate::sync::lock;
@@ -28,8 +35,11 @@ pub struct ServerHandle {
     api_port: Option<u16>,
     emulator: Arc<Mutex<Emulator>>,
     ui: Ui,
+    /// Read once at start: the emulator's lock may be held for minutes by a review.
+    fingerprint: [u8; 4],
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
+    rest: Option<RestServer>,
 }
 
 /// What the server threads share.
@@ -92,9 +102,9 @@ impl ServerHandle {
         self.ui.clone()
     }
 
-    /// The emulator's master key fingerprint.
+    /// The emulator's master key fingerprint (answered at once, even while a review waits).
     pub fn fingerprint(&self) -> [u8; 4] {
-        lock(&self.emulator).fingerprint()
+        self.fingerprint
     }
 
     /// Stops accepting, closes every connection and waits for the threads.
@@ -105,6 +115,9 @@ impl ServerHandle {
         }
         for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+        if let Some(mut rest) = self.rest.take() {
+            rest.stop();
         }
     }
 }
@@ -129,7 +142,7 @@ fn parse_addr(addr: &str) -> Result<SocketAddr, EmulatorError> {
         .ok_or_else(|| EmulatorError::Address(addr.to_owned()))
 }
 
-pub(crate) fn bind(addr: &str) -> Result<TcpListener, EmulatorError> {
+fn bind(addr: &str) -> Result<TcpListener, EmulatorError> {
     let socket = parse_addr(addr)?;
     let listener = TcpListener::bind(socket).map_err(|source| EmulatorError::Bind {
         addr: addr.to_owned(),
@@ -148,6 +161,7 @@ pub fn serve(
 ) -> Result<ServerHandle, EmulatorError> {
     let emulator = Emulator::new(config)?;
     let ui = emulator.ui();
+    let fingerprint = emulator.fingerprint();
     let emulator = Arc::new(Mutex::new(emulator));
     let shared = Arc::new(Shared::default());
 
@@ -175,31 +189,23 @@ pub fn serve(
             });
         }));
     }
-    if let Some(listener) = api_listener {
-        let emulator = Arc::clone(&emulator);
-        let ui = ui.clone();
-        let shared = Arc::clone(&shared);
-        threads.push(std::thread::spawn(move || {
-            accept_loop(&listener, &shared, |stream, _| {
-                let emulator = Arc::clone(&emulator);
-                let ui = ui.clone();
-                // One request per connection, each with a read timeout: nothing to track.
-                std::thread::spawn(move || super::rest::serve_request(stream, &emulator, &ui));
-            });
-        }));
-    }
+    let rest = api_listener
+        .map(|listener| RestServer::start(listener, Arc::clone(&emulator), ui.clone()))
+        .transpose()?;
     Ok(ServerHandle {
         apdu_port,
         api_port,
         emulator,
         ui,
+        fingerprint,
         shared,
         threads,
+        rest,
     })
 }
 
 /// Accepts connections until the stop flag is set.
-pub(crate) fn accept_loop(
+fn accept_loop(
     listener: &TcpListener,
     shared: &Arc<Shared>,
     mut on_connection: impl FnMut(TcpStream, Arc<Shared>),

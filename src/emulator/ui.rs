@@ -19,6 +19,10 @@ use super::Approval;
 /// review stays on the screen).
 pub const DEFAULT_BUTTON_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Events a stream subscriber (`GET /events?stream=true`) may leave unread; one that falls
+/// further behind is dropped (its stream ends) rather than grow without bound.
+const STREAM_BACKLOG: usize = 1024;
+
 /// A button, as `POST /button/{left,right,both}` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Button {
@@ -92,6 +96,8 @@ struct UiState {
     abandoned: bool,
     signatures: u32,
     reject_nth_signature: Option<u32>,
+    /// Open event streams: each new line shown is sent to every one of them.
+    subscribers: Vec<tokio::sync::mpsc::Sender<TextEvent>>,
 }
 
 /// The screen and the user, shared between the emulator and the REST API.
@@ -113,6 +119,7 @@ impl Ui {
             abandoned: false,
             signatures: 0,
             reject_nth_signature,
+            subscribers: Vec::new(),
         };
         show(&mut state, home, false);
         Ui {
@@ -138,6 +145,14 @@ impl Ui {
     /// Every line shown since the log was last cleared.
     pub fn events(&self) -> Vec<TextEvent> {
         self.lock().events.clone()
+    }
+
+    /// Every line shown from now on, as it is shown (`GET /events?stream=true`). The stream
+    /// ends when the receiver is dropped or falls more than a backlog behind.
+    pub(crate) fn subscribe(&self) -> tokio::sync::mpsc::Receiver<TextEvent> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_BACKLOG);
+        self.lock().subscribers.push(sender);
+        receiver
     }
 
     /// Clears the event log (`DELETE /events`).
@@ -334,9 +349,52 @@ fn events_of(screen: &Screen) -> Vec<TextEvent> {
 }
 
 fn show(state: &mut UiState, screen: Screen, is_review_page: bool) {
-    state.events.extend(events_of(&screen));
+    let events = events_of(&screen);
+    // A subscriber that left or cannot keep up is forgotten; the others get every line.
+    state.subscribers.retain(|subscriber| {
+        events
+            .iter()
+            .all(|e| subscriber.try_send(e.clone()).is_ok())
+    });
+    state.events.extend(events);
     if is_review_page {
         state.reviewed.push(screen.text());
     }
     state.current = screen;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home() -> Ui {
+        Ui::new(Screen::from_text("Home"), Approval::Buttons, None)
+    }
+
+    #[test]
+    fn a_subscriber_gets_each_line_shown_after_it_subscribed() {
+        let ui = home();
+        let mut stream = ui.subscribe();
+        show(&mut ui.lock(), Screen::from_text("One\nTwo"), false);
+        let texts: Vec<String> = std::iter::from_fn(|| stream.try_recv().ok())
+            .map(|e| e.text)
+            .collect();
+        assert_eq!(texts, ["One", "Two"]);
+    }
+
+    #[test]
+    fn a_subscriber_that_falls_a_backlog_behind_is_dropped() {
+        let ui = home();
+        let mut stream = ui.subscribe();
+        for _ in 0..=STREAM_BACKLOG {
+            show(&mut ui.lock(), Screen::from_text("Again"), false);
+        }
+        assert!(ui.lock().subscribers.is_empty(), "no longer fed");
+        let received = std::iter::from_fn(|| stream.try_recv().ok()).count();
+        assert_eq!(received, STREAM_BACKLOG);
+        assert!(matches!(
+            stream.try_recv(),
+            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected)
+        ));
+    }
 }

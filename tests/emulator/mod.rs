@@ -14,6 +14,8 @@ mod digests;
 mod ethereum;
 /// Each fault and the host error it produces.
 mod faults;
+/// A plain HTTP/1.1 client for the REST API tests.
+mod http_client;
 mod keys;
 /// A review nobody answers stays on screen; the device answers 6901 until it is resolved.
 mod pending_review;
@@ -21,6 +23,9 @@ mod pending_review;
 mod policy_known_answers;
 /// SIGN_PSBT under registered policies of every script type, checked by consensus.
 mod registered;
+/// The Speculos REST API: each endpoint's shapes and status codes, the event stream, the
+/// screenshot, approval while an APDU waits, hostile requests.
+mod rest;
 /// The TCP APDU port and the REST API, driven by porsign's host code.
 mod server;
 /// Every recorded transcript, replayed against the emulator.

@@ -3,8 +3,6 @@
 //! through a plain HTTP client, including a signature approved by pressing buttons.
 #![allow(clippy::indexing_slicing)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -15,6 +13,7 @@ use porsign::emulator::keys::path;
 use porsign::emulator::{serve, AppMode, Approval, EmulatorConfig, ServerHandle};
 use serde_json::{json, Value};
 
+use super::http_client::http;
 use crate::util::fixture;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -28,7 +27,7 @@ fn b64(bytes: &[u8]) -> String {
     bitcoin::base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn start(app: AppMode, approval: Approval, api: bool) -> ServerHandle {
+pub(super) fn start(app: AppMode, approval: Approval, api: bool) -> ServerHandle {
     let mut config = EmulatorConfig::new(app);
     config.approval = approval;
     serve(config, "127.0.0.1:0", api.then_some("127.0.0.1:0")).expect("servers start")
@@ -39,24 +38,7 @@ fn connect(server: &ServerHandle) -> SpeculosTransport {
         .expect("connects")
 }
 
-/// One HTTP/1.1 request; returns the status code and the JSON body.
-fn http(port: u16, method: &str, target: &str, body: Option<Value>) -> (u16, Value) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("REST port");
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("HTTP response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).expect("JSON body"))
-}
-
-fn current_screen(port: u16) -> String {
+pub(super) fn current_screen(port: u16) -> String {
     let (status, body) = http(port, "GET", "/events?currentscreenonly=true", None);
     assert_eq!(status, 200);
     body["events"]
@@ -69,7 +51,7 @@ fn current_screen(port: u16) -> String {
 }
 
 /// Polls the screen until `wanted` shows (a bounded wait, not a timing assertion).
-fn wait_for_screen(port: u16, wanted: &str) {
+pub(super) fn wait_for_screen(port: u16, wanted: &str) {
     for _ in 0..6000 {
         if current_screen(port) == wanted {
             return;
@@ -79,7 +61,16 @@ fn wait_for_screen(port: u16, wanted: &str) {
     panic!("the screen never showed {wanted:?}");
 }
 
-fn press(port: u16, button: &str) {
+/// The signature is the real app's for "porsign test challenge" at m/84'/0'/0'/0/0.
+pub(super) fn assert_recorded_signature(signature: &[u8]) {
+    let expected = recorded("btc-signmessage-short-84");
+    assert_eq!(
+        b64(signature),
+        expected["result"]["signature_base64"].as_str().unwrap()
+    );
+}
+
+pub(super) fn press(port: u16, button: &str) {
     let (status, body) = http(
         port,
         "POST",
@@ -199,11 +190,7 @@ fn buttons_approve_a_message_signature() {
     }
     press(port, "both");
     let signature = signer.join().unwrap().expect("approved signature");
-    let expected = recorded("btc-signmessage-short-84");
-    assert_eq!(
-        b64(&signature),
-        expected["result"]["signature_base64"].as_str().unwrap()
-    );
+    assert_recorded_signature(&signature);
     wait_for_screen(port, "Bitcoin app is ready");
 }
 
