@@ -33,6 +33,31 @@ use serde_json::{json, Value};
 /// HWI's `--emulators` looks for a Speculos Ledger at this port.
 const SPECULOS_PORT: u16 = 9999;
 
+/// One scenario of the lane: the device on HWI's port, the person at it, and the verdicts.
+struct Run {
+    device: Device,
+    approver: Approver,
+    table: Table,
+}
+
+impl Run {
+    fn start(app: App, choice: Choice) -> Run {
+        let device = Device::start_on(app, SPECULOS_PORT);
+        let approver = Approver::start(device.api, choice);
+        Run {
+            device,
+            approver,
+            table: Table::default(),
+        }
+    }
+
+    /// Stops approving, prints the tally and fails if any command differs.
+    fn finish(self, title: &str) {
+        self.approver.stop();
+        self.table.assert_all_match(title);
+    }
+}
+
 /// `m/84'/0'/0'` → `m/84h/0h/0h`, the form HWI's command line takes.
 fn hwi_path(path: &str) -> String {
     path.replace('\'', "h")
@@ -63,10 +88,8 @@ fn hwi_signtx(apdu: u16, testnet: bool, recorded: &Value) -> Verdict {
 #[test]
 #[ignore = "wallet-clients lane: run with `bash .ci/wallet-clients-lane`"]
 fn hwi_against_the_mainnet_app() {
-    let device = Device::start_on(App::Bitcoin, SPECULOS_PORT);
-    let approver = Approver::start(device.api, Choice::Approve);
-    let mut table = Table::default();
-    let at = |args: &[&str]| hwi_at(device.apdu, false, args);
+    let mut run = Run::start(App::Bitcoin, Choice::Approve);
+    let at = |args: &[&str]| hwi_at(run.device.apdu, false, args);
 
     let fingerprint = transcript("btc-master-fingerprint")["result"].clone();
     let found = hwi(&["--emulators", "enumerate"]);
@@ -75,7 +98,7 @@ fn hwi_against_the_mainnet_app() {
         .and_then(|all| all.iter().find(|d| d["type"] == "ledger"))
         .cloned()
         .unwrap_or_default();
-    table.add(
+    run.table.add(
         "hwi --emulators enumerate",
         equal(
             &json!([&ledger["path"], &ledger["fingerprint"]]),
@@ -90,7 +113,7 @@ fn hwi_against_the_mainnet_app() {
             name.trim_start_matches("btc-xpub-").replace('-', "/")
         );
         let got = at(&["getxpub", &path]);
-        table.add(
+        run.table.add(
             format!("hwi getxpub {path}"),
             equal(&got["xpub"], &t["result"]),
         );
@@ -106,7 +129,7 @@ fn hwi_against_the_mainnet_app() {
             let t = transcript(&format!("btc-address-{kind}-{change}-0"));
             let path = format!("m/{purpose}h/0h/0h/{change}/0");
             let got = at(&["displayaddress", "--path", &path, "--addr-type", addr_type]);
-            table.add(
+            run.table.add(
                 format!("hwi displayaddress --path {path} --addr-type {addr_type}"),
                 equal(&got["address"], &t["result"]),
             );
@@ -123,7 +146,7 @@ fn hwi_against_the_mainnet_app() {
         .collect();
     let desc = format!("wsh(sortedmulti(2,{}))", keys.join(","));
     let got = at(&["displayaddress", "--desc", &desc]);
-    table.add(
+    run.table.add(
         "hwi displayaddress --desc wsh(sortedmulti(2,…)) (registers the policy)",
         equal(
             &got["address"],
@@ -137,7 +160,7 @@ fn hwi_against_the_mainnet_app() {
             continue; // the refusal cases below, and the user's rejection (its own test)
         };
         let got = at(&["signmessage", message, &hwi_path(path)]);
-        table.add(
+        run.table.add(
             format!("hwi signmessage ({name}) {path}"),
             equal(&got["signature"], &r["signature_base64"]),
         );
@@ -153,29 +176,26 @@ fn hwi_against_the_mainnet_app() {
             t["message"].as_str().expect("message"),
             &path,
         ]);
-        table.add(
+        run.table.add(
             format!("hwi signmessage {path} (a path the app will not sign)"),
             judge_hwi_error(&got, &t["result"]),
         );
     }
 
     for (name, t) in transcripts("btc-hwi-signtx-") {
-        table.add(
+        run.table.add(
             format!("hwi signtx ({name})"),
-            hwi_signtx(device.apdu, false, &t),
+            hwi_signtx(run.device.apdu, false, &t),
         );
     }
-    approver.stop();
-    table.assert_all_match("HWI, mainnet app");
+    run.finish("HWI, mainnet app");
 }
 
 #[test]
 #[ignore = "wallet-clients lane: run with `bash .ci/wallet-clients-lane`"]
 fn hwi_against_the_testnet_app() {
-    let device = Device::start_on(App::BitcoinTest, SPECULOS_PORT);
-    let approver = Approver::start(device.api, Choice::Approve);
-    let mut table = Table::default();
-    let at = |args: &[&str]| hwi_at(device.apdu, true, args);
+    let mut run = Run::start(App::BitcoinTest, Choice::Approve);
+    let at = |args: &[&str]| hwi_at(run.device.apdu, true, args);
 
     let got = at(&[
         "displayaddress",
@@ -184,7 +204,7 @@ fn hwi_against_the_testnet_app() {
         "--addr-type",
         "wit",
     ]);
-    table.add(
+    run.table.add(
         "hwi --chain test displayaddress --path m/84h/1h/0h/0/0",
         equal(
             &got["address"],
@@ -199,12 +219,12 @@ fn hwi_against_the_testnet_app() {
         r["message"].as_str().expect("message"),
         &path,
     ]);
-    table.add(
+    run.table.add(
         format!("hwi --chain test signmessage {path}"),
         equal(&got["signature"], &r["signature_base64"]),
     );
     let got = at(&["signmessage", "porsign test challenge", "m/84h/0h/0h/0/0"]);
-    table.add(
+    run.table.add(
         "hwi --chain test signmessage m/84h/0h/0h/0/0 (a mainnet path)",
         judge_hwi_error(
             &got,
@@ -212,35 +232,31 @@ fn hwi_against_the_testnet_app() {
         ),
     );
     // A registered 2-of-3: HWI builds the wallet policy from the PSBT, registers it and signs.
-    table.add(
+    run.table.add(
         "hwi --chain test signtx (registered 2-of-3 wsh(sortedmulti))",
         hwi_signtx(
-            device.apdu,
+            run.device.apdu,
             true,
             &transcript("btc-hwi-testnet-ms-signpsbt"),
         ),
     );
-    approver.stop();
-    table.assert_all_match("HWI, testnet app");
+    run.finish("HWI, testnet app");
 }
 
 #[test]
 #[ignore = "wallet-clients lane: run with `bash .ci/wallet-clients-lane`"]
 fn hwi_sees_the_users_rejection() {
-    let device = Device::start_on(App::Bitcoin, SPECULOS_PORT);
-    let approver = Approver::start(device.api, Choice::Reject);
-    let mut table = Table::default();
+    let mut run = Run::start(App::Bitcoin, Choice::Reject);
     let got = hwi_at(
-        device.apdu,
+        run.device.apdu,
         false,
         &["signmessage", "porsign test challenge", "m/84h/0h/0h/0/0"],
     );
-    table.add(
+    run.table.add(
         "hwi signmessage, rejected on screen",
         judge_hwi_error(&got, &transcript("btc-signmessage-rejected")["result"]),
     );
-    approver.stop();
-    table.assert_all_match("HWI, rejection");
+    run.finish("HWI, rejection");
 }
 
 /// The `ledger_bitcoin` operation a recorded wallet-policy transcript holds, from its name.
@@ -262,9 +278,7 @@ fn ledger_bitcoin_request(name: &str, t: &Value) -> Option<Value> {
 }
 
 /// Every recorded `ledger_bitcoin` wallet-policy operation on one app, replayed by the client.
-fn ledger_bitcoin_replays(app: App, testnet: bool, table: &mut Table) {
-    let device = Device::start_on(app, SPECULOS_PORT);
-    let approver = Approver::start(device.api, Choice::Approve);
+fn ledger_bitcoin_replays(apdu: u16, testnet: bool, table: &mut Table) {
     let recorded: Vec<(String, Value)> = ["btc-hwi-", "btc-batch-"]
         .into_iter()
         .flat_map(transcripts)
@@ -275,7 +289,7 @@ fn ledger_bitcoin_replays(app: App, testnet: bool, table: &mut Table) {
             continue; // HWI's own flows (signtx, signmessage) run in the HWI tests
         };
         let op = request["op"].as_str().unwrap_or_default().to_owned();
-        let got = ledger_bitcoin(device.apdu, testnet, request);
+        let got = ledger_bitcoin(apdu, testnet, request);
         let verdict = judge(&got, &t["result"], |ours, want| match op.as_str() {
             "register" => {
                 let keys = json!([&ours["wallet_id"], &ours["hmac"]]);
@@ -295,21 +309,20 @@ fn ledger_bitcoin_replays(app: App, testnet: bool, table: &mut Table) {
         });
         table.add(format!("ledger_bitcoin {op} ({name})"), verdict);
     }
-    approver.stop();
 }
 
 #[test]
 #[ignore = "wallet-clients lane: run with `bash .ci/wallet-clients-lane`"]
 fn ledger_bitcoin_against_the_mainnet_app() {
-    let mut table = Table::default();
-    ledger_bitcoin_replays(App::Bitcoin, false, &mut table);
-    table.assert_all_match("ledger_bitcoin, mainnet app");
+    let mut run = Run::start(App::Bitcoin, Choice::Approve);
+    ledger_bitcoin_replays(run.device.apdu, false, &mut run.table);
+    run.finish("ledger_bitcoin, mainnet app");
 }
 
 #[test]
 #[ignore = "wallet-clients lane: run with `bash .ci/wallet-clients-lane`"]
 fn ledger_bitcoin_against_the_testnet_app() {
-    let mut table = Table::default();
-    ledger_bitcoin_replays(App::BitcoinTest, true, &mut table);
-    table.assert_all_match("ledger_bitcoin, testnet app");
+    let mut run = Run::start(App::BitcoinTest, Choice::Approve);
+    ledger_bitcoin_replays(run.device.apdu, true, &mut run.table);
+    run.finish("ledger_bitcoin, testnet app");
 }

@@ -7,9 +7,9 @@
 use serde_json::{json, Value};
 
 use super::clients::{ledgereth, transcript};
-use super::compare::{equal, Table, Verdict};
-use super::harness::{App, Approver, Choice, Device};
-use super::SPECULOS_PORT;
+use super::compare::{equal, Verdict};
+use super::harness::{App, Choice};
+use super::Run;
 
 const PATH_0: &str = "44'/60'/0'/0/0";
 
@@ -66,21 +66,19 @@ const EIP712_MAIL_DIGEST: &str = "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e
 #[test]
 #[ignore = "wallet-clients lane: run with `bash .ci/wallet-clients-lane`"]
 fn ledgereth_against_the_ethereum_app() {
-    let device = Device::start_on(App::Ethereum, SPECULOS_PORT);
-    let approver = Approver::start(device.api, Choice::Approve);
-    let mut table = Table::default();
+    let mut run = Run::start(App::Ethereum, Choice::Approve);
     let address = recorded_address("eth-address-0");
 
-    let accounts = ledgereth(device.apdu, json!({"op": "accounts", "count": 1}));
-    table.add(
+    let accounts = ledgereth(run.device.apdu, json!({"op": "accounts", "count": 1}));
+    run.table.add(
         "ledgereth get_accounts (m/44'/60'/0'/0/0)",
         equal(&accounts["ok"], &json!([address])),
     );
     let second = ledgereth(
-        device.apdu,
+        run.device.apdu,
         json!({"op": "account", "path": "44'/60'/0'/0/1"}),
     );
-    table.add(
+    run.table.add(
         "ledgereth get_account_by_path m/44'/60'/0'/0/1",
         equal(&second["ok"], &json!(recorded_address("eth-address-1"))),
     );
@@ -90,14 +88,14 @@ fn ledgereth_against_the_ethereum_app() {
     let message: Vec<u8> = bitcoin::hex::FromHex::from_hex(message_hex).expect("hex");
     let message = String::from_utf8(message).expect("a text message");
     let got = ledgereth(
-        device.apdu,
+        run.device.apdu,
         json!({"op": "personal_sign", "path": PATH_0, "message": message}),
     );
-    table.add(
+    run.table.add(
         "ledgereth sign_message (recovers to the app's address)",
         recovers_to(&got, &address),
     );
-    table.add(
+    run.table.add(
         "ledgereth sign_message (the same bytes as the app)",
         equal(&got["ok"]["v_r_s"], &recorded["result"]["v_r_s"]),
     );
@@ -135,21 +133,21 @@ fn ledgereth_against_the_ethereum_app() {
             tx[k] = v.clone();
         }
         let got = ledgereth(
-            device.apdu,
+            run.device.apdu,
             json!({"op": "transaction", "path": PATH_0, "tx": tx}),
         );
-        table.add(
+        run.table.add(
             format!("ledgereth create_transaction ({what})"),
             recovers_to(&got, &address),
         );
     }
 
     let got = ledgereth(
-        device.apdu,
+        run.device.apdu,
         json!({"op": "typed_data", "path": PATH_0, "typed_data": eip712_mail()}),
     );
     let digest_ok = got["ok"]["digest"].as_str() == Some(EIP712_MAIL_DIGEST);
-    table.add(
+    run.table.add(
         "ledgereth sign_typed_data_draft (EIP-712 Mail, hashed mode)",
         match recovers_to(&got, &address) {
             Verdict::Identical if !digest_ok => {
@@ -158,6 +156,5 @@ fn ledgereth_against_the_ethereum_app() {
             verdict => verdict,
         },
     );
-    approver.stop();
-    table.assert_all_match("ledgereth, Ethereum app");
+    run.finish("ledgereth, Ethereum app");
 }

@@ -14,9 +14,9 @@ use bitcoin::{Psbt, PublicKey};
 use serde_json::{json, Value};
 
 use super::clients::ledger_bitcoin;
-use super::compare::{same_signatures, Table, Verdict};
-use super::harness::{App, Approver, Choice, Device};
-use super::SPECULOS_PORT;
+use super::compare::{equal, same_signatures, Verdict};
+use super::harness::{App, Choice};
+use super::Run;
 
 fn known_answers() -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -110,41 +110,44 @@ fn judge_signed(entry: &Value, got: &Value) -> Verdict {
 #[test]
 #[ignore = "wallet-clients lane: run with `bash .ci/wallet-clients-lane`"]
 fn ledger_bitcoin_miniscript_and_tap_tree_policies() {
-    let device = Device::start_on(App::BitcoinTest, SPECULOS_PORT);
-    let approver = Approver::start(device.api, Choice::Approve);
-    let mut table = Table::default();
+    let mut run = Run::start(App::BitcoinTest, Choice::Approve);
     let answers = known_answers();
-    let call = |request: Value| ledger_bitcoin(device.apdu, true, request);
+    let call = |request: Value| ledger_bitcoin(run.device.apdu, true, request);
 
+    // Registering gives the HMAC the app's tests know; then the entry's own operation.
+    let registers = |entry: &Value| {
+        let registered = call(json!({"op": "register", "policy": policy(entry)}));
+        (
+            format!(
+                "ledger_bitcoin register_wallet {}",
+                entry["template"].as_str().unwrap_or_default()
+            ),
+            equal(&registered["ok"]["hmac"], &entry["hmac"]),
+        )
+    };
     for entry in answers["addresses"].as_array().expect("addresses") {
         let template = entry["template"].as_str().unwrap_or_default();
-        let registered = call(json!({"op": "register", "policy": policy(entry)}));
-        table.add(
-            format!("ledger_bitcoin register_wallet {template}"),
-            super::compare::equal(&registered["ok"]["hmac"], &entry["hmac"]),
-        );
+        let (command, verdict) = registers(entry);
+        run.table.add(command, verdict);
         let address = call(json!({
             "op": "address", "policy": policy(entry), "hmac": entry["hmac"],
             "change": u32::from(entry["change"] == true), "index": entry["index"],
         }));
-        table.add(
+        run.table.add(
             format!("ledger_bitcoin get_wallet_address {template}"),
-            super::compare::equal(&address["ok"], &entry["address"]),
+            equal(&address["ok"], &entry["address"]),
         );
     }
 
     for entry in answers["signed_psbts"].as_array().expect("signed PSBTs") {
         let template = entry["template"].as_str().unwrap_or_default();
-        let registered = call(json!({"op": "register", "policy": policy(entry)}));
-        table.add(
-            format!("ledger_bitcoin register_wallet {template}"),
-            super::compare::equal(&registered["ok"]["hmac"], &entry["hmac"]),
-        );
+        let (command, verdict) = registers(entry);
+        run.table.add(command, verdict);
         let signed = call(json!({
             "op": "sign_psbt", "policy": policy(entry), "hmac": entry["hmac"],
             "psbt": entry["psbt"],
         }));
-        table.add(
+        run.table.add(
             format!("ledger_bitcoin sign_psbt {template}"),
             judge_signed(entry, &signed),
         );
@@ -165,7 +168,7 @@ fn ledger_bitcoin_miniscript_and_tap_tree_policies() {
         } else {
             Verdict::Differs(format!("answered {got}, the app {}", entry["response"]))
         };
-        table.add(
+        run.table.add(
             format!(
                 "ledger_bitcoin register_wallet ({})",
                 entry["why"].as_str().unwrap_or_default()
@@ -173,6 +176,5 @@ fn ledger_bitcoin_miniscript_and_tap_tree_policies() {
             verdict,
         );
     }
-    approver.stop();
-    table.assert_all_match("ledger_bitcoin, miniscript and tap trees (testnet app)");
+    run.finish("ledger_bitcoin, miniscript and tap trees (testnet app)");
 }
