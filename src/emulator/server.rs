@@ -5,7 +5,7 @@
 //! The emulator answers one command at a time, like the device: the command being answered
 //! holds the emulator's lock, across its review's wait for buttons too. Nothing else waits on
 //! that lock: a command from another connection finds it taken during a review and is refused
-//! at once with 6901 ([`handle_or_busy`]), and the screen and buttons live behind the `Ui`'s
+//! at once with 6901 (`handle_or_busy`), and the screen and buttons live behind the `Ui`'s
 //! own lock, which the waiting review releases.
 
 use std::collections::HashMap;
