@@ -137,14 +137,8 @@ fn hwi_against_the_mainnet_app() {
     }
 
     // A 2-of-3 multisig address: HWI registers the policy on the device, then shows it.
-    let register = transcript("btc-register-wsh-sortedmulti-2of3");
-    let keys: Vec<String> = register["result"]["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .map(|k| format!("{}/0/0", k.as_str().expect("key")))
-        .collect();
-    let desc = format!("wsh(sortedmulti(2,{}))", keys.join(","));
+    // The recorded 2-of-3's keys at 0/0, as the live lane writes its descriptor.
+    let desc = harness::multisig_descriptor();
     let got = at(&["displayaddress", "--desc", &desc]);
     run.table.add(
         "hwi displayaddress --desc wsh(sortedmulti(2,…)) (registers the policy)",
