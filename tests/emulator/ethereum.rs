@@ -22,7 +22,8 @@ const EIP155_HASH: &str = "daf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23
 /// EIP-712's "Mail" example: domain separator, hashStruct(message) and the signed digest.
 const MAIL_DOMAIN: &str = "f2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f";
 const MAIL_MESSAGE: &str = "c52c0ee5d84264471806290a3f2c4cecfc5490626bf912d01f240d7a274b371e";
-const MAIL_DIGEST: &str = "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2";
+pub(super) const MAIL_DIGEST: &str =
+    "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2";
 
 /// An EIP-1559 transfer: chain 1, nonce 42, 1 gwei priority fee, 100 gwei max fee, 21000 gas,
 /// to 0x3535…35, 1 ether, no data, empty access list.
@@ -30,18 +31,18 @@ const EIP1559_TX: &str =
     "02f0012a843b9aca0085174876e8008252089435353535353535353535353535353535353535358\
 80de0b6b3a764000080c0";
 
-fn emulator(approval: Approval) -> Emulator {
+pub(super) fn emulator(approval: Approval) -> Emulator {
     let mut config = EmulatorConfig::new(AppMode::Ethereum);
     config.approval = approval;
     Emulator::new(config).expect("emulator")
 }
 
-fn path() -> Bip32Path {
+pub(super) fn path() -> Bip32Path {
     "m/44'/60'/0'/0/0".parse().expect("path")
 }
 
 /// The address of m/44'/60'/0'/0/0 as the real app answered it (lower-case hex).
-fn recorded_address() -> String {
+pub(super) fn recorded_address() -> String {
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(fixture("speculos/eth-address-0.json")).expect("fixture"),
     )
@@ -53,7 +54,7 @@ fn recorded_address() -> String {
         .to_lowercase()
 }
 
-fn send(emulator: &mut Emulator, apdu: &[u8]) -> Vec<u8> {
+pub(super) fn send(emulator: &mut Emulator, apdu: &[u8]) -> Vec<u8> {
     match emulator.handle(apdu) {
         Reply::Data(bytes) => bytes,
         other => panic!("no data: {other:?}"),
@@ -83,7 +84,7 @@ fn sign_chunked(emulator: &mut Emulator, raw: &[u8], size: usize) -> Vec<u8> {
 }
 
 /// The address that signed `digest` with `recid` and `r ‖ s`.
-fn recover(digest: &[u8], recid: u8, rs: &[u8]) -> String {
+pub(super) fn recover(digest: &[u8], recid: u8, rs: &[u8]) -> String {
     let sig = RecoverableSignature::from_compact(
         rs,
         RecoveryId::from_i32(i32::from(recid)).expect("recovery id"),
@@ -97,7 +98,7 @@ fn recover(digest: &[u8], recid: u8, rs: &[u8]) -> String {
 }
 
 /// `v ‖ r ‖ s ‖ 9000` → (v, r ‖ s).
-fn signature(reply: &[u8]) -> (u8, Vec<u8>) {
+pub(super) fn signature(reply: &[u8]) -> (u8, Vec<u8>) {
     assert_eq!(reply.len(), 67, "v r s and 9000: {}", hex::encode(reply));
     assert_eq!(reply[65..], [0x90, 0x00]);
     (reply[0], reply[1..65].to_vec())

@@ -12,6 +12,8 @@ mod cli;
 mod digests;
 /// The Ethereum app: transactions, EIP-712, blind signing, refusals.
 mod ethereum;
+/// EIP-712 in full mode, driven like `hw-app-eth`'s `signEIP712Message`.
+mod ethereum_eip712;
 /// Each fault and the host error it produces.
 mod faults;
 /// A plain HTTP/1.1 client for the REST API tests.

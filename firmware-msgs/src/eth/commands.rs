@@ -1,6 +1,7 @@
 //! The Ethereum app's APDUs, both directions: [`EthCommand::encode`] for the host,
 //! [`EthCommand::decode`] for the device, and the host-side builders.
 
+use super::eip712::Eip712Command;
 use super::personal::PersonalMessageChunk;
 use super::transaction::TransactionChunk;
 use super::*;
@@ -35,6 +36,8 @@ pub enum EthCommand {
     SignTransaction(TransactionChunk),
     /// `E0 0C`, P2 = 00 (hashed mode)
     SignEip712Hashed(Eip712Hashed),
+    /// `E0 1A`, `E0 1C`, `E0 1E` and `E0 0C` P2 = 01: EIP-712 in full mode.
+    Eip712(Eip712Command),
 }
 
 /// SIGN ETH EIP-712 in hashed mode: `path ‖ domain separator hash ‖ message hash` (the app
@@ -95,6 +98,7 @@ impl EthCommand {
                 data.extend_from_slice(&c.message_hash);
                 (INS_SIGN_EIP712, 0, P2_EIP712_HASHED)
             }
+            Self::Eip712(c) => return c.encode(),
         };
         Ok(ApduCommand::new(CLA_ETHEREUM, ins, p1, p2, data)?)
     }
@@ -104,6 +108,9 @@ impl EthCommand {
         let (cla, ins, p1, p2) = (apdu.cla(), apdu.ins(), apdu.p1(), apdu.p2());
         if cla != CLA_ETHEREUM {
             return Err(EthError::ClaNotSupported { cla });
+        }
+        if let Some(command) = Eip712Command::decode(apdu) {
+            return command.map(Self::Eip712);
         }
         let mut r = Reader::new(apdu.data());
         let command = match (ins, p1, p2) {
@@ -163,7 +170,6 @@ impl EthCommand {
                 r.rest();
                 Self::SignEip712Hashed(command)
             }
-            (INS_SIGN_EIP712, _, P2_EIP712_FULL) => return Err(EthError::InsNotSupported { ins }),
             (
                 INS_GET_ADDRESS
                 | INS_SIGN_PERSONAL_MESSAGE

@@ -1,15 +1,18 @@
 //! The Ledger Ethereum app (CLA `E0`): GET_ADDRESS, GET_APP_CONFIGURATION, SIGN_PERSONAL_MESSAGE
-//! (EIP-191), SIGN_TRANSACTION (legacy, EIP-2930, EIP-1559) and EIP-712 signing in hashed mode.
+//! (EIP-191), SIGN_TRANSACTION (legacy, EIP-2930, EIP-1559) and EIP-712 signing, hashed and
+//! full mode.
 //!
 //! The app takes no interruptions: long requests are cut into 255-byte APDUs, and only the last
 //! one's answer carries the signature. [`PersonalMessageAssembler`] and
 //! [`TransactionAssembler`] are the device side of that chunking.
 //!
 //! - `commands`: the APDUs, both directions;
+//! - `eip712`: EIP-712 full mode's struct definitions, values and signing;
 //! - `personal`, `transaction` (+ `rlp`): chunking and the device's reassembly;
 //! - `replies`: what the app answers.
 
 mod commands;
+mod eip712;
 mod personal;
 mod replies;
 mod rlp;
@@ -19,6 +22,10 @@ use commands::chunked;
 pub use commands::{
     get_address, get_app_configuration, sign_eip712_hashed, sign_transaction, Eip712Hashed,
     EthCommand, GetAddress,
+};
+pub use eip712::{
+    eip712_field_value, sign_eip712_full, Eip712Base, Eip712Command, Eip712FieldDef,
+    INS_EIP712_FILTERING, INS_EIP712_STRUCT_DEF, INS_EIP712_STRUCT_IMPL,
 };
 pub use personal::{sign_personal_message, PersonalMessageAssembler, PersonalMessageChunk};
 pub use replies::{AddressReply, AppConfiguration, EthSignature};

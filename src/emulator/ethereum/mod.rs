@@ -1,17 +1,19 @@
 //! The Ethereum app (1.22.0): GET_ADDRESS, GET_APP_CONFIGURATION, SIGN_PERSONAL_MESSAGE,
-//! SIGN_TRANSACTION (legacy, EIP-2930, EIP-1559) and EIP-712 signing in hashed mode.
+//! SIGN_TRANSACTION (legacy, EIP-2930, EIP-1559) and EIP-712 signing, hashed and full mode.
 //!
 //! - `address`: GET_ADDRESS and the EIP-55 address text;
 //! - `personal`: EIP-191 messages;
 //! - `transaction`: transactions, reviewed and signed like the app;
 //! - `eip712`: EIP-712 in hashed mode;
+//! - `eip712_full`: EIP-712 in full mode (struct definitions and values, clear-signed);
 //! - `screens`: amounts, fees and networks as the transaction review shows them.
 //!
 //! Blind signing (the app's setting, off by default) gates contract data and EIP-712 hashed
-//! mode, as on the device; [`EthereumApp::set_blind_signing`] switches it.
+//! mode (not full mode), as on the device; [`EthereumApp::set_blind_signing`] switches it.
 
 mod address;
 mod eip712;
+mod eip712_full;
 mod personal;
 mod screens;
 mod transaction;
@@ -20,7 +22,7 @@ use std::sync::Arc;
 
 use firmware_msgs::eth::{
     AppConfiguration, EthCommand, PersonalMessageAssembler, PersonalMessageChunk,
-    TransactionAssembler,
+    TransactionAssembler, INS_EIP712_FILTERING, INS_EIP712_STRUCT_DEF, INS_EIP712_STRUCT_IMPL,
 };
 use firmware_msgs::{ApduCommand, ApduResponse, StatusWord};
 
@@ -49,6 +51,8 @@ pub(crate) struct EthereumApp {
     message: PersonalMessageAssembler,
     transaction: TransactionAssembler,
     blind_signing: bool,
+    /// The EIP-712 full-mode exchange under way, if any.
+    eip712: Option<Box<eip712_full::Eip712Session>>,
 }
 
 impl EthereumApp {
@@ -59,6 +63,7 @@ impl EthereumApp {
             message: PersonalMessageAssembler::new(),
             transaction: TransactionAssembler::new(),
             blind_signing: false,
+            eip712: None,
         }
     }
 
@@ -87,8 +92,18 @@ impl EthereumApp {
                 self.transaction.reset();
                 self.sign_eip712_hashed(&c)
             }
+            Ok(EthCommand::Eip712(c)) => self.eip712_full(c),
             Ok(_) => Err(StatusWord::InsNotSupported),
-            Err(e) => Err(e.status_word()),
+            Err(e) => {
+                // A malformed EIP-712 command ends the exchange too, as in the app.
+                if matches!(
+                    command.ins(),
+                    INS_EIP712_STRUCT_DEF | INS_EIP712_STRUCT_IMPL | INS_EIP712_FILTERING
+                ) {
+                    self.eip712 = None;
+                }
+                Err(e.status_word())
+            }
         };
         match outcome {
             Ok(data) => ApduResponse::new(data, StatusWord::Ok),
