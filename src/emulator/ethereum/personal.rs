@@ -9,6 +9,22 @@ use super::super::ui::{Decision, ReviewKind};
 use super::{may_derive, EthereumApp};
 
 impl EthereumApp {
+    /// Ends a message review with the app's message pages ("Sign message", then the reject
+    /// page), shows it and answers 6985 unless the user approves. Personal messages and
+    /// clear-signed EIP-712 messages end the same way.
+    pub(super) fn approve_message(&self, review: ReviewBuilder) -> Result<(), StatusWord> {
+        let review = review.finish(
+            "Sign message",
+            "Reject message",
+            "Message signed",
+            "Message rejected",
+        );
+        match self.ui.review(&review, ReviewKind::Signature) {
+            Decision::Approved => Ok(()),
+            _ => Err(StatusWord::Deny),
+        }
+    }
+
     pub(super) fn sign_personal(
         &self,
         path: &Bip32Path,
@@ -20,17 +36,9 @@ impl EthereumApp {
         if !may_derive(path.steps()) {
             return Err(StatusWord::IncorrectData);
         }
-        let review = ReviewBuilder::intro("Review message")
-            .pair("Message", &shown_message(message))
-            .finish(
-                "Sign message",
-                "Reject message",
-                "Message signed",
-                "Message rejected",
-            );
-        if self.ui.review(&review, ReviewKind::Signature) != Decision::Approved {
-            return Err(StatusWord::Deny);
-        }
+        self.approve_message(
+            ReviewBuilder::intro("Review message").pair("Message", &shown_message(message)),
+        )?;
         let signature = self
             .signer
             .sign_eth_personal(&derivation_path(path.steps()), message)

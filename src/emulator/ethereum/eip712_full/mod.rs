@@ -28,7 +28,6 @@ use firmware_msgs::{Bip32Path, StatusWord};
 
 use super::super::bitcoin::derivation_path;
 use super::super::screens::ReviewBuilder;
-use super::super::ui::{Decision, ReviewKind};
 use super::eip712::eip712_digest;
 use super::{may_derive, EthereumApp};
 use encode::{encode_value, is_dynamic, shown_value};
@@ -121,23 +120,16 @@ impl EthereumApp {
         if session.walk.is_some() || !may_derive(path.steps()) {
             return Err(StatusWord::IncorrectData);
         }
-        let review = session
-            .shown
-            .iter()
-            .fold(ReviewBuilder::intro("Review typed message"), |r, (k, v)| {
-                r.pair(k, v)
-            })
-            // "Sign message" is the Nano flow's last page (`ui_sign_712.c`); the reject
-            // wording is this emulator's, the source does not pin it for the Nano S Plus.
-            .finish(
-                "Sign message",
-                "Reject message",
-                "Message signed",
-                "Message rejected",
-            );
-        if self.ui.review(&review, ReviewKind::Signature) != Decision::Approved {
-            return Err(StatusWord::Deny);
-        }
+        // "Sign message" is the Nano flow's last page (`ui_sign_712.c`); the reject wording is
+        // this emulator's, the source does not pin it for the Nano S Plus.
+        self.approve_message(
+            session
+                .shown
+                .iter()
+                .fold(ReviewBuilder::intro("Review typed message"), |r, (k, v)| {
+                    r.pair(k, v)
+                }),
+        )?;
         let digest = eip712_digest(&domain, &message);
         let (recid, rs) = self
             .signer
